@@ -1,0 +1,81 @@
+#include "cli.h"
+
+#include "commands.h"
+
+#include "bulkhead/analyzer/analyzer.h"
+#include "bulkhead/compiler/parse.h"
+
+#include <CLI/CLI.hpp>
+
+#include <ostream>
+
+namespace bulkhead::cli {
+
+std::string versionText() {
+    ParserVersions p = parserVersions();
+    return std::string("bulkhead ") + BULKHEAD_VERSION + " (ANTLR tool " + p.tool +
+           ", runtime " + p.runtime + "; " + analyzer::proverVersion() + ")";
+}
+
+int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
+        const Terminal& terminal) {
+    CLI::App app{"Bulkhead: a security policy compiler and auditor for Qubes OS", "bulkhead"};
+    app.require_subcommand(1);
+    app.set_version_flag("--version", versionText());
+    std::string color = "auto";
+    app.add_option("--color", color, "colour in diagnostics: auto, always, never")
+        ->check(CLI::IsMember({"auto", "always", "never"}));
+
+    CheckOptions check;
+    CLI::App* checkCmd = app.add_subcommand(
+        "check", "parse, resolve and check policies; exit 0 clean, 1 findings, 2 bad input");
+    checkCmd->add_option("files", check.files, "policy files (*.bh); together one policy")
+        ->required();
+    checkCmd->add_flag("--show-model", check.showModel,
+                       "print the checked policy (its canonical description)");
+
+    FmtOptions fmt;
+    CLI::App* fmtCmd = app.add_subcommand(
+        "fmt", "rewrite policy files in the canonical layout, keeping comments");
+    fmtCmd->add_option("files", fmt.files, "policy files to format")->required();
+    fmtCmd->add_flag("--check", fmt.check,
+                     "write nothing; exit 1 and name the files that are not formatted");
+    fmtCmd->add_flag("--stdout", fmt.toStdout, "print the formatted text instead of writing");
+
+    std::vector<std::string> argv = args;
+    std::reverse(argv.begin(), argv.end()); // CLI11 takes the arguments last-first
+    try {
+        app.parse(argv);
+    } catch (const CLI::CallForHelp& e) {
+        app.exit(e, out, err);
+        return kClean;
+    } catch (const CLI::CallForAllHelp& e) {
+        app.exit(e, out, err);
+        return kClean;
+    } catch (const CLI::CallForVersion& e) {
+        app.exit(e, out, err);
+        return kClean;
+    } catch (const CLI::ParseError& e) {
+        app.exit(e, out, err);
+        return kBadInput;
+    }
+
+    Terminal term = terminal;
+    if (color == "always")
+        term.color = true;
+    else if (color == "never")
+        term.color = false;
+
+    try {
+        if (checkCmd->parsed())
+            return runCheck(check, out, err, term);
+        if (fmtCmd->parsed())
+            return runFmt(fmt, out, err, term);
+    } catch (const std::exception& e) {
+        err << "bulkhead: internal error: " << e.what() << "\n";
+        return kInternalError;
+    }
+    return kBadInput;
+}
+
+} // namespace bulkhead::cli

@@ -1,0 +1,25 @@
+#pragma once
+// One function per subcommand.
+#include "cli.h"
+
+#include <string>
+#include <vector>
+
+namespace bulkhead::cli {
+
+struct CheckOptions {
+    std::vector<std::string> files;
+    bool showModel = false;
+};
+int runCheck(const CheckOptions& options, std::ostream& out, std::ostream& err,
+             const Terminal& terminal);
+
+struct FmtOptions {
+    std::vector<std::string> files;
+    bool check = false;
+    bool toStdout = false;
+};
+int runFmt(const FmtOptions& options, std::ostream& out, std::ostream& err,
+           const Terminal& terminal);
+
+} // namespace bulkhead::cli

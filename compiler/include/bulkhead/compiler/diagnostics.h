@@ -1,0 +1,91 @@
+#pragma once
+// Diagnostics: one catalog of stable codes, a sink passed explicitly through every stage,
+// and a renderer that shows the source line with a caret underline.
+#include "bulkhead/compiler/source.h"
+
+#include <iosfwd>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace bulkhead {
+
+enum class Severity : std::uint8_t { Note, Warning, Error };
+
+std::string_view severityName(Severity s);
+
+#define BULKHEAD_DIAGNOSTIC(ENUM, ID, NAME, SEVERITY, SUMMARY) ENUM,
+enum class DiagCode : std::uint16_t {
+#include "bulkhead/compiler/diagnostic_codes.def"
+};
+#undef BULKHEAD_DIAGNOSTIC
+
+struct DiagInfo {
+    DiagCode code;
+    std::string_view id;   // "BH0202": never reused, never renumbered
+    std::string_view name; // "unknown-name"
+    Severity severity;
+    std::string_view summary;
+};
+
+const DiagInfo& diagInfo(DiagCode code);
+std::span<const DiagInfo> diagCatalog();
+
+struct DiagNote {
+    SourceRange range; // may be invalid: a note without a place
+    std::string message;
+};
+
+struct Diagnostic {
+    DiagCode code{};
+    Severity severity = Severity::Error;
+    SourceRange range;
+    std::string message;
+    std::string hint; // "did you mean 'work'?" and similar; empty when none
+    std::vector<DiagNote> notes;
+};
+
+class DiagnosticSink;
+
+// Returned by DiagnosticSink::report so a hint or notes can be added in the same expression.
+class DiagBuilder {
+public:
+    DiagBuilder(DiagnosticSink& sink, std::size_t index) : sink_(sink), index_(index) {}
+    DiagBuilder& hint(std::string text);
+    DiagBuilder& note(SourceRange range, std::string message);
+
+private:
+    DiagnosticSink& sink_;
+    std::size_t index_;
+};
+
+class DiagnosticSink {
+public:
+    DiagBuilder report(DiagCode code, SourceRange range, std::string message);
+    bool hasErrors() const { return errors_ > 0; }
+    std::size_t errorCount() const { return errors_; }
+    std::size_t warningCount() const { return warnings_; }
+    // Every diagnostic once, sorted by file, position and code, for deterministic output.
+    std::vector<Diagnostic> sorted() const;
+
+private:
+    friend class DiagBuilder;
+    std::vector<Diagnostic> diags_;
+    std::size_t errors_ = 0;
+    std::size_t warnings_ = 0;
+};
+
+struct RenderOptions {
+    bool color = false;
+};
+
+void renderDiagnostics(std::ostream& out, const SourceManager& sources,
+                       std::span<const Diagnostic> diags, const RenderOptions& options);
+
+// The closest candidate by edit distance, when it is close enough to be a likely typo.
+std::optional<std::string> closestName(std::string_view wanted,
+                                       std::span<const std::string> candidates);
+
+} // namespace bulkhead

@@ -1,0 +1,34 @@
+#pragma once
+// The whole front end in one call: read the files (following imports), parse, resolve.
+#include "bulkhead/compiler/diagnostics.h"
+#include "bulkhead/compiler/model.h"
+#include "bulkhead/compiler/parse.h"
+
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace bulkhead {
+
+struct FrontendLimits {
+    std::size_t maxFileBytes = 8u << 20; // a policy is text; anything larger is a mistake
+    std::size_t maxFiles = 1000;         // imports included
+};
+
+struct FrontendResult {
+    std::vector<ParsedFile> files;        // load order: imports before their importer
+    std::optional<model::Policy> policy;  // present when no error was reported
+};
+
+// Root files form one policy. Each file is read once; an import is resolved relative to
+// the importing file's directory and loaded before the importer.
+FrontendResult runFrontend(std::span<const std::string> roots, SourceManager& sources,
+                           DiagnosticSink& sink, const FrontendLimits& limits = {});
+
+// Reads one file into the source manager with the same checks and errors as imports.
+std::optional<FileId> readSourceFile(const std::string& path, SourceManager& sources,
+                                     DiagnosticSink& sink, const SourceRange& requestedAt,
+                                     const FrontendLimits& limits = {});
+
+} // namespace bulkhead

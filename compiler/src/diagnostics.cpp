@@ -1,0 +1,202 @@
+#include "bulkhead/compiler/diagnostics.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <ostream>
+#include <tuple>
+
+namespace bulkhead {
+namespace {
+
+#define BULKHEAD_DIAGNOSTIC(ENUM, ID, NAME, SEVERITY, SUMMARY)                                   \
+    DiagInfo{DiagCode::ENUM, ID, NAME, Severity::SEVERITY, SUMMARY},
+constexpr std::array kCatalog = {
+#include "bulkhead/compiler/diagnostic_codes.def"
+};
+#undef BULKHEAD_DIAGNOSTIC
+
+// Number of code points in a UTF-8 byte range (continuation bytes do not count).
+std::size_t codePoints(std::string_view s) {
+    return static_cast<std::size_t>(std::count_if(
+        s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
+struct Style {
+    bool on;
+    const char* bold() const { return on ? "\x1b[1m" : ""; }
+    const char* reset() const { return on ? "\x1b[0m" : ""; }
+    const char* colour(Severity s) const {
+        if (!on)
+            return "";
+        switch (s) {
+        case Severity::Error:
+            return "\x1b[1;31m";
+        case Severity::Warning:
+            return "\x1b[1;35m";
+        case Severity::Note:
+            return "\x1b[1;36m";
+        }
+        return "";
+    }
+    const char* caret() const { return on ? "\x1b[1;32m" : ""; }
+};
+
+void renderSnippet(std::ostream& out, const SourceManager& sources, const SourceRange& range,
+                   const Style& style) {
+    if (!range.valid() || range.file >= sources.size())
+        return;
+    const SourceFile& file = sources.file(range.file);
+    std::string_view text = file.line(range.begin.line);
+    // Tabs would misalign the caret; show them as one space each.
+    std::string shown(text);
+    std::replace(shown.begin(), shown.end(), '\t', ' ');
+    std::string number = std::to_string(range.begin.line);
+    std::string gutter(number.size(), ' ');
+    out << " " << number << " | " << shown << "\n";
+    std::size_t width = codePoints(text);
+    std::size_t startCol = std::min<std::size_t>(range.begin.column, width + 1);
+    std::size_t endCol = range.end.line == range.begin.line
+                             ? std::max<std::size_t>(range.end.column, startCol)
+                             : std::max(width, startCol);
+    std::string marks(startCol - 1, ' ');
+    marks += '^';
+    if (endCol > startCol)
+        marks.append(endCol - startCol, '~');
+    out << " " << gutter << " | " << style.caret() << marks << style.reset() << "\n";
+}
+
+void renderLocation(std::ostream& out, const SourceManager& sources, const SourceRange& range) {
+    if (!range.valid() || range.file >= sources.size()) {
+        out << "bulkhead: ";
+        return;
+    }
+    out << sources.file(range.file).path << ":" << range.begin.line << ":" << range.begin.column
+        << ": ";
+}
+
+std::size_t editDistance(std::string_view a, std::string_view b) {
+    std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1), prev2(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j)
+        prev[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        cur[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+            cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost});
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+                cur[j] = std::min(cur[j], prev2[j - 2] + 1); // transposition
+        }
+        prev2 = prev;
+        prev = cur;
+    }
+    return prev[b.size()];
+}
+
+std::string lower(std::string_view s) {
+    std::string r(s);
+    for (char& c : r)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return r;
+}
+
+} // namespace
+
+std::string_view severityName(Severity s) {
+    switch (s) {
+    case Severity::Error:
+        return "error";
+    case Severity::Warning:
+        return "warning";
+    case Severity::Note:
+        return "note";
+    }
+    return "error";
+}
+
+const DiagInfo& diagInfo(DiagCode code) { return kCatalog.at(static_cast<std::size_t>(code)); }
+
+std::span<const DiagInfo> diagCatalog() { return kCatalog; }
+
+DiagBuilder& DiagBuilder::hint(std::string text) {
+    sink_.diags_[index_].hint = std::move(text);
+    return *this;
+}
+
+DiagBuilder& DiagBuilder::note(SourceRange range, std::string message) {
+    sink_.diags_[index_].notes.push_back({range, std::move(message)});
+    return *this;
+}
+
+DiagBuilder DiagnosticSink::report(DiagCode code, SourceRange range, std::string message) {
+    Diagnostic d;
+    d.code = code;
+    d.severity = diagInfo(code).severity;
+    d.range = range;
+    d.message = std::move(message);
+    if (d.severity == Severity::Error)
+        ++errors_;
+    else if (d.severity == Severity::Warning)
+        ++warnings_;
+    diags_.push_back(std::move(d));
+    return DiagBuilder(*this, diags_.size() - 1);
+}
+
+std::vector<Diagnostic> DiagnosticSink::sorted() const {
+    std::vector<Diagnostic> out = diags_;
+    auto key = [](const Diagnostic& d) {
+        return std::tie(d.range.file, d.range.begin, d.code, d.message);
+    };
+    std::stable_sort(out.begin(), out.end(),
+                     [&](const Diagnostic& a, const Diagnostic& b) { return key(a) < key(b); });
+    out.erase(std::unique(out.begin(), out.end(),
+                          [&](const Diagnostic& a, const Diagnostic& b) {
+                              return key(a) == key(b) && a.range == b.range;
+                          }),
+              out.end());
+    return out;
+}
+
+void renderDiagnostics(std::ostream& out, const SourceManager& sources,
+                       std::span<const Diagnostic> diags, const RenderOptions& options) {
+    Style style{options.color};
+    for (const Diagnostic& d : diags) {
+        out << style.bold();
+        renderLocation(out, sources, d.range);
+        out << style.colour(d.severity) << severityName(d.severity) << "["
+            << diagInfo(d.code).id << "]" << style.reset() << style.bold() << ": " << d.message
+            << style.reset() << "\n";
+        renderSnippet(out, sources, d.range, style);
+        if (!d.hint.empty())
+            out << "  = help: " << d.hint << "\n";
+        for (const DiagNote& n : d.notes) {
+            out << style.bold();
+            renderLocation(out, sources, n.range);
+            out << style.colour(Severity::Note) << "note" << style.reset() << ": " << n.message
+                << "\n";
+            renderSnippet(out, sources, n.range, style);
+        }
+    }
+}
+
+std::optional<std::string> closestName(std::string_view wanted,
+                                       std::span<const std::string> candidates) {
+    std::optional<std::string> best;
+    std::size_t bestDistance = 0;
+    std::string wantedLower = lower(wanted);
+    for (const std::string& c : candidates) {
+        if (c == wanted)
+            continue;
+        std::size_t d = lower(c) == wantedLower ? 0 : editDistance(wanted, c);
+        std::size_t limit = std::max<std::size_t>(1, std::min(wanted.size(), c.size()) / 3);
+        if (d > limit)
+            continue;
+        if (!best || d < bestDistance || (d == bestDistance && c < *best)) {
+            best = c;
+            bestDistance = d;
+        }
+    }
+    return best;
+}
+
+} // namespace bulkhead

@@ -1,0 +1,137 @@
+#include "bulkhead/compiler/frontend.h"
+
+#include "bulkhead/compiler/resolve.h"
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+namespace bulkhead {
+namespace fs = std::filesystem;
+
+std::optional<FileId> readSourceFile(const std::string& path, SourceManager& sources,
+                                     DiagnosticSink& sink, const SourceRange& requestedAt,
+                                     const FrontendLimits& limits) {
+    auto fail = [&](const std::string& why) {
+        sink.report(DiagCode::CannotReadFile, requestedAt, "cannot read '" + path + "': " + why);
+        return std::nullopt;
+    };
+    std::error_code ec;
+    fs::file_status status = fs::status(path, ec);
+    if (ec)
+        return fail(ec.message());
+    if (fs::is_directory(status))
+        return fail("it is a directory");
+    if (!fs::is_regular_file(status))
+        return fail("it is not a regular file");
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        return fail(std::strerror(errno));
+    std::string text;
+    char buffer[1 << 16];
+    while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
+        text.append(buffer, static_cast<std::size_t>(in.gcount()));
+        if (text.size() > limits.maxFileBytes) {
+            sink.report(DiagCode::InputTooLarge, requestedAt,
+                        "'" + path + "' is larger than " +
+                            std::to_string(limits.maxFileBytes >> 20) + " MiB");
+            return std::nullopt;
+        }
+    }
+    if (in.bad())
+        return fail(std::strerror(errno));
+    return sources.add(path, std::move(text));
+}
+
+namespace {
+
+class Loader {
+public:
+    Loader(SourceManager& sources, DiagnosticSink& sink, const FrontendLimits& limits)
+        : sources_(sources), sink_(sink), limits_(limits) {}
+
+    void load(const std::string& path, const SourceRange& requestedAt) {
+        std::error_code ec;
+        fs::path canonical = fs::weakly_canonical(path, ec);
+        if (ec) {
+            sink_.report(DiagCode::CannotReadFile, requestedAt,
+                         "cannot read '" + path + "': " + ec.message());
+            return;
+        }
+        std::string key = canonical.string();
+        if (done_.count(key))
+            return;
+        for (std::size_t i = 0; i < active_.size(); ++i) {
+            if (active_[i].first != key)
+                continue;
+            std::string chain;
+            for (std::size_t j = i; j < active_.size(); ++j)
+                chain += active_[j].second + " -> ";
+            chain += path;
+            sink_.report(DiagCode::ImportCycle, requestedAt, "import cycle: " + chain)
+                .hint("imports must form a tree; move what both files need into a third");
+            return;
+        }
+        if (done_.size() + active_.size() >= limits_.maxFiles) {
+            sink_.report(DiagCode::InputTooLarge, requestedAt,
+                         "more than " + std::to_string(limits_.maxFiles) + " files imported");
+            return;
+        }
+        auto id = readSourceFile(path, sources_, sink_, requestedAt, limits_);
+        if (!id)
+            return;
+        active_.emplace_back(key, path);
+        ParsedFile parsed = parseFile(sources_, *id, sink_);
+        fs::path dir = fs::path(path).parent_path();
+        for (const ast::Statement& s : parsed.ast.statements) {
+            if (auto* imp = std::get_if<ast::Import>(&s.node)) {
+                fs::path target = imp->path.value;
+                if (imp->path.value.empty()) {
+                    sink_.report(DiagCode::CannotReadFile, imp->path.range,
+                                 "import of an empty path");
+                    continue;
+                }
+                if (target.is_relative())
+                    target = (dir / target).lexically_normal();
+                load(target.string(), imp->path.range);
+            }
+        }
+        active_.pop_back();
+        done_.insert(key);
+        files_.push_back(std::move(parsed));
+    }
+
+    std::vector<ParsedFile> take() { return std::move(files_); }
+
+private:
+    SourceManager& sources_;
+    DiagnosticSink& sink_;
+    const FrontendLimits& limits_;
+    std::vector<std::pair<std::string, std::string>> active_; // canonical, as shown
+    std::set<std::string> done_;
+    std::vector<ParsedFile> files_;
+};
+
+} // namespace
+
+FrontendResult runFrontend(std::span<const std::string> roots, SourceManager& sources,
+                           DiagnosticSink& sink, const FrontendLimits& limits) {
+    Loader loader(sources, sink, limits);
+    for (const std::string& root : roots)
+        loader.load(root, SourceRange{});
+    FrontendResult result;
+    result.files = loader.take();
+    if (sink.hasErrors())
+        return result;
+    std::vector<ast::File> asts;
+    for (const ParsedFile& f : result.files)
+        asts.push_back(f.ast);
+    result.policy = resolve(asts, sources, sink);
+    return result;
+}
+
+} // namespace bulkhead
