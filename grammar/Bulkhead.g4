@@ -62,7 +62,7 @@ rpcRule        : RPC rpcService rpcEndpointList ARROW rpcEndpointList
 rpcService     : (name | STAR) RPCARG? ;
 rpcEndpointList: rpcEndpoint (COMMA rpcEndpoint)* ;
 rpcEndpoint    : name | QUBES_TOKEN | STAR ;
-rpcParam       : key=name EQ value=rpcEndpoint ;
+rpcParam       : key=name EQ (value=rpcEndpoint | NO) ;  // notify=no: 'no' is a keyword
 
 // assert no path from trust < work to vault via rpc except rpc qubes.Gpg because "...";
 // assert vault has no network;

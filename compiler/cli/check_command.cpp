@@ -17,7 +17,7 @@ int runCheck(const CheckOptions& options, std::ostream& out, std::ostream& err,
 
     if (sink.hasErrors() || !result.policy) {
         err << "bulkhead: " << sink.errorCount() << (sink.errorCount() == 1 ? " error" : " errors")
-            << "; nothing was checked further\n";
+            << "\n";
         return kBadInput;
     }
     if (options.showModel)

@@ -179,8 +179,13 @@ void printBlock(Printer& p, const std::vector<Token>& toks, Range r) {
         printRun(p, toks, r, 0, kIndent, false, false);
         return;
     }
-    Range header{r.begin, open + 1};
-    Range body{open + 1, close};
+    // A comment on the line of '{' stays there.
+    std::size_t afterOpen = open + 1;
+    while (afterOpen < close && toks[afterOpen].kind == Token::Kind::Comment &&
+           toks[afterOpen].range.begin.line == toks[open].range.end.line)
+        ++afterOpen;
+    Range header{r.begin, afterOpen};
+    Range body{afterOpen, close};
     Range tail{close + 1, r.end}; // an optional ';' and comments
     bool flat = !hasComment(toks, {r.begin, close + 1}) &&
                 flatWidth(toks, {r.begin, close + 1}) + 1 <= kMaxWidth;
@@ -188,6 +193,7 @@ void printBlock(Printer& p, const std::vector<Token>& toks, Range r) {
     p.newLine(0);
     printRun(p, toks, header, 0, kIndent, false, false);
     if (flat) {
+        body.begin = open + 1;
         const Token* prev = &toks[open];
         for (std::size_t k = body.begin; k < body.end; ++k) {
             p.word(toks[k], prev, false);

@@ -260,7 +260,9 @@ private:
             d.to = refs(c->rpcEndpointList(1));
             d.action = ident(c->action);
             for (P::RpcParamContext* p : c->rpcParam())
-                d.params.push_back({ident(p->key), ref(p->value), range(p)});
+                d.params.push_back({ident(p->key),
+                                    p->value ? ref(p->value) : ref(p->NO(), ast::Ref::Kind::Name),
+                                    range(p)});
             return d;
         }
         if (auto* c = dynamic_cast<P::NoPathAssertionContext*>(s->assertion())) {

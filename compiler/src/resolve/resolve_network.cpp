@@ -251,6 +251,8 @@ std::optional<model::Endpoint> Resolver::endpoint(const ast::Ref& ref) {
     }
     if (auto q = qubeIndex_.find(ref.text); q != qubeIndex_.end()) {
         const model::Qube& qube = policy_.qubes[q->second];
+        if (badNetvm_.count(q->second))
+            return std::nullopt; // its netvm error is already reported
         if (!qube.netvm && !model::providesNetwork(qube.kind)) {
             sink_.report(DiagCode::EndpointWithoutNetwork, ref.range,
                          "qube '" + qube.name + "' has no network, so no flow can reach it")

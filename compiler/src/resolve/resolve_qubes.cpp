@@ -112,6 +112,7 @@ void Resolver::resolveQubes() {
                 const ast::Ref* v = single("one qube name, or none");
                 if (!v || v->text == "none")
                     continue;
+                badNetvm_.insert(id); // until it resolves
                 auto n = lookupQube(*v, "netvm");
                 if (!n)
                     continue;
@@ -123,6 +124,7 @@ void Resolver::resolveQubes() {
                     continue;
                 }
                 qube.netvm = n;
+                badNetvm_.erase(id);
             } else if (key == "default_dispvm") {
                 const ast::Ref* v = single("one dispvm-template name, or none");
                 if (!v || v->text == "none")

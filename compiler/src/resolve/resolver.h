@@ -6,6 +6,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -86,6 +87,9 @@ private:
     std::vector<const ast::QubeDecl*> qubeDecls_;       // by QubeId; dom0 has none
     std::vector<const ast::NetworkDecl*> networkDecls_; // by NetworkId
     std::vector<const ast::ServiceDecl*> serviceDecls_; // by ServiceId
+    // Qubes whose netvm was named but did not resolve: later checks that depend on their
+    // network stay quiet instead of repeating the first error.
+    std::set<model::QubeId> badNetvm_;
 };
 
 } // namespace bulkhead::resolver

@@ -1,0 +1,107 @@
+// The command line as a user meets it: exit codes, help, version, fmt's writing rules.
+#include "test_support.h"
+
+#include <doctest/doctest.h>
+
+#include "bulkhead/compiler/parse.h"
+
+namespace fs = std::filesystem;
+using namespace bulkhead;
+
+namespace {
+const char* kClean = "policy \"p\";\ntrust low < high;\ntemplate deb { trust high; }\n";
+}
+
+TEST_CASE("check: exit 0 clean, 1 warnings, 2 errors; --show-model prints the policy") {
+    test::TempDir dir;
+    auto clean = dir.write("clean.bh", kClean);
+    test::CliResult ok = test::runCli({"check", clean.string()});
+    CHECK(ok.exitCode == 0);
+    CHECK(ok.err.empty());
+
+    auto warn = dir.write("warn.bh", std::string(kClean) + "network n = 10.1.0.0/8;\n");
+    test::CliResult w = test::runCli({"check", warn.string()});
+    CHECK(w.exitCode == 1);
+    CHECK(w.err.find("warning[BH0503]") != std::string::npos);
+
+    auto bad = dir.write("bad.bh", std::string(kClean) + "qube x { trust nope; }\n");
+    test::CliResult b = test::runCli({"check", bad.string()});
+    CHECK(b.exitCode == 2);
+    CHECK(b.err.find(bad.string() + ":4:16: error[BH0202]") != std::string::npos);
+
+    test::CliResult model = test::runCli({"check", "--show-model", clean.string()});
+    CHECK(model.exitCode == 0);
+    CHECK(model.out.find("template deb { trust high; netvm none; }") != std::string::npos);
+}
+
+TEST_CASE("usage errors exit 2; help and version exit 0") {
+    CHECK(test::runCli({}).exitCode == 2);
+    CHECK(test::runCli({"frobnicate"}).exitCode == 2);
+    CHECK(test::runCli({"check"}).exitCode == 2);
+    CHECK(test::runCli({"check", "--no-such-flag", "x.bh"}).exitCode == 2);
+    test::CliResult help = test::runCli({"check", "--help"});
+    CHECK(help.exitCode == 0);
+    CHECK(help.out.find("--show-model") != std::string::npos);
+    CHECK(test::runCli({"fmt", "--help"}).exitCode == 0);
+    test::CliResult version = test::runCli({"--version"});
+    CHECK(version.exitCode == 0);
+    CHECK(version.out.find("ANTLR tool 4.7.2, runtime 4.9") != std::string::npos);
+    CHECK(version.out.find("Z3 4.") != std::string::npos);
+}
+
+TEST_CASE("a missing or unreadable file is bad input") {
+    test::TempDir dir;
+    test::CliResult r = test::runCli({"check", (dir.path() / "missing.bh").string()});
+    CHECK(r.exitCode == 2);
+    CHECK(r.err.find("error[BH0105]") != std::string::npos);
+    test::CliResult d = test::runCli({"check", dir.path().string()});
+    CHECK(d.exitCode == 2);
+    CHECK(d.err.find("it is a directory") != std::string::npos);
+}
+
+TEST_CASE("fmt rewrites in place, --check writes nothing, errors write nothing at all") {
+    test::TempDir dir;
+    auto messy = dir.write("messy.bh", "policy  \"p\" ;\n");
+    auto tidy = dir.write("tidy.bh", "policy \"q\";\n");
+    test::CliResult check = test::runCli({"fmt", "--check", messy.string(), tidy.string()});
+    CHECK(check.exitCode == 1);
+    CHECK(check.out == messy.string() + ": not formatted\n");
+    CHECK(test::readFile(messy) == "policy  \"p\" ;\n");
+
+    auto broken = dir.write("broken.bh", "policy \"p\"\nqube {\n");
+    test::CliResult refused = test::runCli({"fmt", messy.string(), broken.string()});
+    CHECK(refused.exitCode == 2);
+    CHECK(test::readFile(messy) == "policy  \"p\" ;\n"); // nothing written, not even the good one
+
+    test::CliResult done = test::runCli({"fmt", messy.string(), tidy.string()});
+    CHECK(done.exitCode == 0);
+    CHECK(test::readFile(messy) == "policy \"p\";\n");
+    CHECK(test::runCli({"fmt", "--check", messy.string()}).exitCode == 0);
+    // No temporary files are left behind.
+    std::size_t files = 0;
+    for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir.path()))
+        ++files;
+    CHECK(files == 3);
+}
+
+TEST_CASE("the generated parser (ANTLR tool 4.7.2) runs on the 4.9 runtime") {
+    ParserVersions v = parserVersions();
+    CHECK(v.tool == "4.7.2");
+    CHECK(v.runtime.rfind("4.9", 0) == 0);
+    SourceManager sources;
+    DiagnosticSink sink;
+    FileId id = sources.add("v.bh", "policy \"v\"; trust a < b;");
+    ParsedFile parsed = parseFile(sources, id, sink);
+    CHECK(parsed.ok);
+    CHECK(parsed.ast.statements.size() == 2);
+}
+
+TEST_CASE("invalid UTF-8 is reported with its position, never passed to ANTLR") {
+    test::Checked r = test::checkText("policy \"p\";\n# caf\xc3\n");
+    REQUIRE(r.has(DiagCode::InvalidUtf8));
+    CHECK(r.diagnostics[0].range.begin.line == 2);
+    CHECK(r.diagnostics[0].range.begin.column == 6);
+    CHECK(test::checkText("policy \"p\"; # \xed\xa0\x80 surrogate\n").has(DiagCode::InvalidUtf8));
+    CHECK(test::checkText("policy \"p\"; # \xc0\xaf overlong\n").has(DiagCode::InvalidUtf8));
+    CHECK(test::checkText("policy \"p\"; # caf\xc3\xa9 ok\n").policy);
+}

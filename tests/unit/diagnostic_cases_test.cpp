@@ -1,0 +1,129 @@
+// Every diagnostic code has a rejected input under tests/diagnostics/ that names the code,
+// line and column it must produce. Adding a code without a case fails here.
+#include "test_support.h"
+
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <regex>
+#include <set>
+
+namespace fs = std::filesystem;
+using namespace bulkhead;
+
+namespace {
+
+struct Expectation {
+    std::string id;
+    std::uint32_t line;
+    std::uint32_t column;
+};
+
+struct Case {
+    fs::path entry;
+    std::vector<Expectation> expected;
+    std::string message; // substring of the first expected diagnostic's message
+};
+
+std::vector<Case> loadCases() {
+    std::vector<Case> out;
+    fs::path dir = test::sourceDir() / "tests" / "diagnostics";
+    std::vector<fs::path> entries;
+    for (const auto& e : fs::directory_iterator(dir)) {
+        if (e.is_directory())
+            entries.push_back(e.path() / "main.bh");
+        else if (e.path().extension() == ".bh")
+            entries.push_back(e.path());
+    }
+    std::sort(entries.begin(), entries.end());
+    static const std::regex kExpect(R"(# expect: (BH\d{4}) (\d+):(\d+)\s*)");
+    static const std::regex kMessage(R"(# expect-message: (.*\S)\s*)");
+    for (const fs::path& entry : entries) {
+        Case c{entry, {}, {}};
+        std::ifstream in(entry, std::ios::binary);
+        std::string line;
+        while (std::getline(in, line)) {
+            std::smatch m;
+            if (std::regex_match(line, m, kExpect))
+                c.expected.push_back({m[1], static_cast<std::uint32_t>(std::stoul(m[2])),
+                                      static_cast<std::uint32_t>(std::stoul(m[3]))});
+            else if (std::regex_match(line, m, kMessage))
+                c.message = m[1];
+            else if (!line.starts_with("#"))
+                break;
+        }
+        out.push_back(std::move(c));
+    }
+    return out;
+}
+
+bool reported(const test::Checked& r, const Expectation& e) {
+    for (const Diagnostic& d : r.diagnostics)
+        if (diagInfo(d.code).id == e.id && d.range.begin.line == e.line &&
+            d.range.begin.column == e.column)
+            return true;
+    return false;
+}
+
+} // namespace
+
+TEST_CASE("every rejected input reports its diagnostic at its line and column") {
+    std::vector<Case> cases = loadCases();
+    REQUIRE(!cases.empty());
+    for (const Case& c : cases) {
+        CAPTURE(c.entry.string());
+        REQUIRE_MESSAGE(!c.expected.empty(), "a case without '# expect:' lines");
+        test::Checked r = test::checkFiles({c.entry.string()});
+        CAPTURE(r.rendered);
+        for (const Expectation& e : c.expected) {
+            CAPTURE(e.id);
+            CAPTURE(e.line);
+            CAPTURE(e.column);
+            CHECK(reported(r, e));
+        }
+        if (!c.message.empty()) {
+            bool found = false;
+            for (const Diagnostic& d : r.diagnostics)
+                found = found || (diagInfo(d.code).id == c.expected.front().id &&
+                                  d.message.find(c.message) != std::string::npos);
+            CHECK_MESSAGE(found, "message should contain: " << c.message);
+        }
+        // An error case never yields a policy; a warning case still does.
+        bool anyError = std::any_of(r.diagnostics.begin(), r.diagnostics.end(),
+                                    [](const Diagnostic& d) { return d.severity == Severity::Error; });
+        CHECK(anyError != r.policy.has_value());
+    }
+}
+
+TEST_CASE("a file over the size limit is refused with BH0110, not read into memory") {
+    test::TempDir dir;
+    std::string big(9u << 20, '#');
+    fs::path p = dir.write("big.bh", big);
+    test::Checked r = test::checkFiles({p.string()});
+    CHECK(r.has(DiagCode::InputTooLarge));
+    CHECK(!r.policy);
+}
+
+TEST_CASE("every catalog code has a rejected-input case and a docs entry") {
+    std::set<std::string> covered = {"BH0110"}; // generated above: a 9 MiB file is not committed
+    for (const Case& c : loadCases())
+        for (const Expectation& e : c.expected)
+            covered.insert(e.id);
+    std::string docs = test::readFile(test::sourceDir() / "docs" / "diagnostics.md");
+    for (const DiagInfo& info : diagCatalog()) {
+        CAPTURE(info.id);
+        CHECK(covered.count(std::string(info.id)) == 1);
+        CHECK(docs.find("### " + std::string(info.id) + " " + std::string(info.name)) !=
+              std::string::npos);
+    }
+}
+
+TEST_CASE("catalog ids are unique and well formed") {
+    std::set<std::string_view> ids, names;
+    for (const DiagInfo& info : diagCatalog()) {
+        CHECK(ids.insert(info.id).second);
+        CHECK(names.insert(info.name).second);
+        CHECK(std::regex_match(std::string(info.id), std::regex("BH\\d{4}")));
+        CHECK(&diagInfo(info.code) == &info);
+    }
+}

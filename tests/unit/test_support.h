@@ -1,0 +1,50 @@
+#pragma once
+// Small helpers shared by the unit tests: paths into the source tree, temporary
+// directories, and running the front end or the CLI in-process.
+#include "bulkhead/compiler/diagnostics.h"
+#include "bulkhead/compiler/frontend.h"
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace bulkhead::test {
+
+std::filesystem::path sourceDir();                // the repository root
+std::vector<std::filesystem::path> examplePolicies(); // policies/*.bh, sorted
+
+// A fresh directory removed when the object dies.
+class TempDir {
+public:
+    TempDir();
+    ~TempDir();
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    const std::filesystem::path& path() const { return path_; }
+    std::filesystem::path write(const std::string& name, const std::string& text) const;
+
+private:
+    std::filesystem::path path_;
+};
+
+// Runs the whole front end on in-memory text (written to a temporary file).
+struct Checked {
+    std::optional<model::Policy> policy;
+    std::vector<Diagnostic> diagnostics;
+    bool has(DiagCode code) const;
+    std::string rendered; // as the CLI prints them, without colour
+};
+Checked checkText(const std::string& text);
+Checked checkFiles(const std::vector<std::string>& paths);
+
+std::string readFile(const std::filesystem::path& p);
+
+struct CliResult {
+    int exitCode;
+    std::string out;
+    std::string err;
+};
+CliResult runCli(const std::vector<std::string>& args);
+
+} // namespace bulkhead::test
