@@ -98,3 +98,34 @@ TEST_CASE("sameTokens tells different programs apart") {
     format("allow x -> y : tcp/80; # c\n", &b);
     CHECK(!sameTokens(a, b));
 }
+
+TEST_CASE("fmt is idempotent with a comment after any token") {
+    std::string sketch = test::readFile(test::sourceDir() / "tests" / "data" / "design-sketch.bh");
+    std::vector<Token> tokens;
+    format(sketch, &tokens);
+    SourceManager sources;
+    FileId id = sources.add("s.bh", sketch);
+    const SourceFile& file = sources.file(id);
+    std::size_t tried = 0;
+    for (const Token& t : tokens) {
+        if (t.kind == Token::Kind::Comment)
+            continue;
+        // Byte offset just after the token (ASCII input: columns are bytes).
+        std::size_t end = file.lineStarts[t.range.end.line - 1] + t.range.end.column;
+        for (const char* insert : {" # trailing\n", "\n# own line\n"}) {
+            std::string text = sketch.substr(0, end) + insert + sketch.substr(end);
+            CAPTURE(text);
+            std::vector<Token> before, after;
+            std::string once = format(text, &before);
+            std::string twice = format(once, &after);
+            CHECK(once == twice);
+            CHECK(sameTokens(before, after));
+            ++tried;
+        }
+    }
+    CHECK(tried > 300);
+}
+
+TEST_CASE("fmt accepts CRLF line ends and a missing final newline") {
+    CHECK(format("policy \"p\";\r\ntrust a < b;\r\n# c") == "policy \"p\";\ntrust a < b;\n# c\n");
+}
