@@ -1,5 +1,7 @@
 #include "bulkhead/compiler/diagnostics.h"
 
+#include "parse/utf8.h"
+
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -49,7 +51,7 @@ void renderSnippet(std::ostream& out, const SourceManager& sources, const Source
     const SourceFile& file = sources.file(range.file);
     std::string_view text = file.line(range.begin.line);
     // Tabs would misalign the caret; show them as one space each.
-    std::string shown(text);
+    std::string shown = sanitizeUtf8(text);
     std::replace(shown.begin(), shown.end(), '\t', ' ');
     std::string number = std::to_string(range.begin.line);
     std::string gutter(number.size(), ' ');
@@ -180,7 +182,8 @@ void renderDiagnostics(std::ostream& out, const SourceManager& sources,
 }
 
 std::optional<std::string> closestName(std::string_view wanted,
-                                       std::span<const std::string> candidates) {
+                                       std::span<const std::string> candidates,
+                                       std::size_t maxDistance) {
     std::optional<std::string> best;
     std::size_t bestDistance = 0;
     std::string wantedLower = lower(wanted);
@@ -188,7 +191,8 @@ std::optional<std::string> closestName(std::string_view wanted,
         if (c == wanted)
             continue;
         std::size_t d = lower(c) == wantedLower ? 0 : editDistance(wanted, c);
-        std::size_t limit = std::max<std::size_t>(1, std::min(wanted.size(), c.size()) / 3);
+        std::size_t limit = std::min(
+            maxDistance, std::max<std::size_t>(1, std::min(wanted.size(), c.size()) / 3));
         if (d > limit)
             continue;
         if (!best || d < bestDistance || (d == bestDistance && c < *best)) {

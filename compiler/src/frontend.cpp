@@ -54,6 +54,8 @@ public:
     Loader(SourceManager& sources, DiagnosticSink& sink, const FrontendLimits& limits)
         : sources_(sources), sink_(sink), limits_(limits) {}
 
+    std::optional<FileId> primary() const { return primary_; }
+
     void load(const std::string& path, const SourceRange& requestedAt) {
         std::error_code ec;
         fs::path canonical = fs::weakly_canonical(path, ec);
@@ -84,10 +86,14 @@ public:
         auto id = readSourceFile(path, sources_, sink_, requestedAt, limits_);
         if (!id)
             return;
+        if (!primary_)
+            primary_ = id; // the first file read is the first root
         active_.emplace_back(key, path);
         ParsedFile parsed = parseFile(sources_, *id, sink_);
         fs::path dir = fs::path(path).parent_path();
         for (const ast::Statement& s : parsed.ast.statements) {
+            if (!parsed.ok)
+                break; // a path with a bad escape is not a path the user wrote
             if (auto* imp = std::get_if<ast::Import>(&s.node)) {
                 fs::path target = imp->path.value;
                 if (imp->path.value.empty()) {
@@ -114,6 +120,7 @@ private:
     std::vector<std::pair<std::string, std::string>> active_; // canonical, as shown
     std::set<std::string> done_;
     std::vector<ParsedFile> files_;
+    std::optional<FileId> primary_;
 };
 
 } // namespace
@@ -130,7 +137,7 @@ FrontendResult runFrontend(std::span<const std::string> roots, SourceManager& so
     std::vector<ast::File> asts;
     for (const ParsedFile& f : result.files)
         asts.push_back(f.ast);
-    result.policy = resolve(asts, sources, sink);
+    result.policy = resolve(asts, loader.primary().value_or(0), sources, sink);
     return result;
 }
 

@@ -101,6 +101,8 @@ TEST_CASE("invalid UTF-8 is reported with its position, never passed to ANTLR") 
     REQUIRE(r.has(DiagCode::InvalidUtf8));
     CHECK(r.diagnostics[0].range.begin.line == 2);
     CHECK(r.diagnostics[0].range.begin.column == 6);
+    CHECK(r.rendered.find('\xc3') == std::string::npos); // the snippet never echoes bad bytes
+    CHECK(r.rendered.find("# caf?") != std::string::npos);
     CHECK(test::checkText("policy \"p\"; # \xed\xa0\x80 surrogate\n").has(DiagCode::InvalidUtf8));
     CHECK(test::checkText("policy \"p\"; # \xc0\xaf overlong\n").has(DiagCode::InvalidUtf8));
     CHECK(test::checkText("policy \"p\"; # caf\xc3\xa9 ok\n").policy);

@@ -15,6 +15,7 @@ namespace {
 
 struct Expectation {
     std::string id;
+    std::string file; // for multi-file cases: the file, relative to the case; empty: any
     std::uint32_t line;
     std::uint32_t column;
 };
@@ -36,7 +37,7 @@ std::vector<Case> loadCases() {
             entries.push_back(e.path());
     }
     std::sort(entries.begin(), entries.end());
-    static const std::regex kExpect(R"(# expect: (BH\d{4}) (\d+):(\d+)\s*)");
+    static const std::regex kExpect(R"(# expect: (BH\d{4}) (?:([\w.-]+):)?(\d+):(\d+)\s*)");
     static const std::regex kMessage(R"(# expect-message: (.*\S)\s*)");
     for (const fs::path& entry : entries) {
         Case c{entry, {}, {}};
@@ -45,8 +46,8 @@ std::vector<Case> loadCases() {
         while (std::getline(in, line)) {
             std::smatch m;
             if (std::regex_match(line, m, kExpect))
-                c.expected.push_back({m[1], static_cast<std::uint32_t>(std::stoul(m[2])),
-                                      static_cast<std::uint32_t>(std::stoul(m[3]))});
+                c.expected.push_back({m[1], m[2], static_cast<std::uint32_t>(std::stoul(m[3])),
+                                      static_cast<std::uint32_t>(std::stoul(m[4]))});
             else if (std::regex_match(line, m, kMessage))
                 c.message = m[1];
             else if (!line.starts_with("#"))
@@ -60,7 +61,8 @@ std::vector<Case> loadCases() {
 bool reported(const test::Checked& r, const Expectation& e) {
     for (const Diagnostic& d : r.diagnostics)
         if (diagInfo(d.code).id == e.id && d.range.begin.line == e.line &&
-            d.range.begin.column == e.column)
+            d.range.begin.column == e.column &&
+            (e.file.empty() || r.files.at(d.range.file).ends_with("/" + e.file)))
             return true;
     return false;
 }

@@ -303,3 +303,18 @@ TEST_CASE("closestName suggests likely typos only") {
     CHECK(closestName("Vault", names) == "vault");
     CHECK(!closestName("banana", names));
 }
+
+TEST_CASE("likely-misspelled service warnings only for one or two typos") {
+    CHECK(withBase("rpc qubes.FileCopy sys-net -> dvm ask;\n").has(DiagCode::LikelyMisspelledService));
+    CHECK(!withBase("rpc qubes.Foo sys-net -> dvm ask;\n").has(DiagCode::LikelyMisspelledService));
+    CHECK(!withBase("rpc qubes.Clipboard sys-net -> dvm ask;\n").has(DiagCode::LikelyMisspelledService));
+    CHECK(!withBase("rpc qubes.Filecopy sys-net -> dvm ask;\n").has(DiagCode::LikelyMisspelledService));
+    // A declared service of one's own is never a typo.
+    CHECK(!withBase("rpc-service qubes.FileCopy data push;\nrpc qubes.FileCopy sys-net -> dvm ask;\n")
+               .has(DiagCode::LikelyMisspelledService));
+}
+
+TEST_CASE("network objects cannot take names that mean 'no qube'") {
+    CHECK(withBase("network none = 10.0.0.0/8;\n").has(DiagCode::ReservedName));
+    CHECK(withBase("network default = 10.0.0.0/8;\n").has(DiagCode::ReservedName));
+}

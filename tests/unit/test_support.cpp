@@ -55,6 +55,8 @@ Checked checkFiles(const std::vector<std::string>& paths) {
     out.diagnostics = sink.sorted();
     std::ostringstream s;
     renderDiagnostics(s, sources, out.diagnostics, {false});
+    for (FileId f = 0; f < sources.size(); ++f)
+        out.files.push_back(sources.file(f).path);
     out.rendered = s.str();
     return out;
 }

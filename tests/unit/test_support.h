@@ -33,7 +33,8 @@ struct Checked {
     std::optional<model::Policy> policy;
     std::vector<Diagnostic> diagnostics;
     bool has(DiagCode code) const;
-    std::string rendered; // as the CLI prints them, without colour
+    std::string rendered;           // as the CLI prints them, without colour
+    std::vector<std::string> files; // by FileId, as shown
 };
 Checked checkText(const std::string& text);
 Checked checkFiles(const std::vector<std::string>& paths);

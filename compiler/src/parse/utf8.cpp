@@ -55,6 +55,22 @@ std::optional<Utf8Error> findInvalidUtf8(std::string_view text) {
     return std::nullopt;
 }
 
+std::string sanitizeUtf8(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size();) {
+        std::size_t len = sequenceLength(text, i);
+        if (len == 0) {
+            out += '?';
+            ++i;
+            continue;
+        }
+        out.append(text.substr(i, len));
+        i += len;
+    }
+    return out;
+}
+
 std::size_t utf8CodePoints(std::string_view text) {
     std::size_t n = 0;
     for (char c : text)

@@ -2,6 +2,7 @@
 // UTF-8 checks done before ANTLR sees the text (its decoder throws on bad input).
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace bulkhead {
@@ -16,5 +17,8 @@ struct Utf8Error {
 std::optional<Utf8Error> findInvalidUtf8(std::string_view text);
 
 std::size_t utf8CodePoints(std::string_view text);
+
+// The text with every invalid sequence replaced by '?', safe to print.
+std::string sanitizeUtf8(std::string_view text);
 
 } // namespace bulkhead

@@ -8,9 +8,9 @@
 
 namespace bulkhead {
 
-std::optional<model::Policy> resolve(std::span<const ast::File> files,
+std::optional<model::Policy> resolve(std::span<const ast::File> files, FileId primary,
                                      const SourceManager& sources, DiagnosticSink& sink) {
-    return resolver::Resolver(files, sources, sink).run();
+    return resolver::Resolver(files, primary, sources, sink).run();
 }
 
 namespace resolver {
@@ -39,31 +39,41 @@ std::optional<model::Policy> Resolver::run() {
 }
 
 void Resolver::readHeader() {
-    const ast::PolicyHeader* first = nullptr;
+    // The header belongs in the file the user named first; any other one is a duplicate.
+    std::vector<std::pair<const ast::PolicyHeader*, SourceRange>> headers;
     forEach<ast::PolicyHeader>([&](const ast::PolicyHeader& h, const ast::Statement& s) {
-        if (first) {
-            sink_.report(DiagCode::DuplicatePolicyHeader, s.range,
-                         "a second policy header; a policy has one name")
-                .note(first->name.range, "the policy is named here")
-                .hint("remove this line; imported files need no header");
-            return;
-        }
-        first = &h;
-        policy_.name = h.name.value;
-        policy_.nameRange = h.name.range;
-        if (h.name.value.empty())
-            sink_.report(DiagCode::MissingPolicyHeader, h.name.range, "the policy name is empty");
+        headers.emplace_back(&h, s.range);
     });
-    if (!first && !files_.empty()) {
-        SourceRange at{files_.front().id, {1, 1}, {1, 1}};
-        sink_.report(DiagCode::MissingPolicyHeader, at, "no policy header")
-            .hint("start the policy with: policy \"NAME\";");
+    auto main = std::find_if(headers.begin(), headers.end(),
+                             [&](const auto& h) { return h.second.file == primary_; });
+    if (main == headers.end())
+        main = headers.begin();
+    if (main == headers.end()) {
+        if (!files_.empty())
+            sink_.report(DiagCode::MissingPolicyHeader, SourceRange{primary_, {1, 1}, {1, 1}},
+                         "no policy header")
+                .hint("start the policy with: policy \"NAME\";");
+        return;
+    }
+    const ast::PolicyHeader& h = *main->first;
+    policy_.name = h.name.value;
+    policy_.nameRange = h.name.range;
+    if (h.name.value.empty())
+        sink_.report(DiagCode::MissingPolicyHeader, h.name.range, "the policy name is empty");
+    for (auto it = headers.begin(); it != headers.end(); ++it) {
+        if (it == main)
+            continue;
+        sink_.report(DiagCode::DuplicatePolicyHeader, it->second,
+                     "a second policy header; a policy has one name")
+            .note(h.name.range, "the policy is named here")
+            .hint("remove this line; imported files need no header");
     }
 }
 
 void Resolver::declareTrust() {
     std::vector<std::vector<model::LevelId>> below;
     std::map<std::string, const ast::Ident*, std::less<>> labelOwner;
+    std::map<model::LevelId, SourceRange> labelGiven;
 
     auto declare = [&](const ast::TrustLevelDecl& decl) -> model::LevelId {
         auto found = std::find_if(levels_.begin(), levels_.end(),
@@ -95,7 +105,8 @@ void Resolver::declareTrust() {
         if (level.label && *level.label != *label) {
             sink_.report(DiagCode::LabelConflict, decl.label->range,
                          "trust level '" + level.name + "' already has label '" +
-                             std::string(model::labelName(*level.label)) + "'");
+                             std::string(model::labelName(*level.label)) + "'")
+                .note(labelGiven.at(id), "label given here");
             return id;
         }
         auto [it, inserted] = labelOwner.emplace(decl.label->text, &decl.name);
@@ -108,6 +119,7 @@ void Resolver::declareTrust() {
             return id;
         }
         level.label = label;
+        labelGiven.emplace(id, decl.label->range);
         return id;
     };
 
@@ -198,6 +210,12 @@ void Resolver::declareNames() {
     });
 
     forEach<ast::NetworkDecl>([&](const ast::NetworkDecl& n, const ast::Statement&) {
+        if (n.name.text == "none" || n.name.text == "default") {
+            sink_.report(DiagCode::ReservedName, n.name.range,
+                         "'" + n.name.text + "' is reserved and cannot name a network object")
+                .hint("'none' and 'default' mean 'no qube' in Qubes; pick another name");
+            return;
+        }
         if (endpointTaken(n.name))
             return;
         networkIndex_.emplace(n.name.text, static_cast<model::NetworkId>(policy_.networks.size()));

@@ -220,7 +220,8 @@ std::optional<model::Endpoint> Resolver::endpoint(const ast::Ref& ref) {
         if (parsed.prefix->masked() != *parsed.prefix)
             sink_.report(DiagCode::HostBitsSet, ref.range,
                          ref.text + " has host bits set; it means " +
-                             parsed.prefix->masked().str());
+                             parsed.prefix->masked().str())
+                .hint("write the network address, " + parsed.prefix->masked().str());
         e.kind = model::Endpoint::Kind::Prefix;
         e.prefix = parsed.prefix->masked();
         return e;
@@ -253,13 +254,17 @@ std::optional<model::Endpoint> Resolver::endpoint(const ast::Ref& ref) {
         const model::Qube& qube = policy_.qubes[q->second];
         if (badNetvm_.count(q->second))
             return std::nullopt; // its netvm error is already reported
+        if (q->second == model::Policy::dom0) {
+            sink_.report(DiagCode::EndpointWithoutNetwork, ref.range,
+                         "dom0 has no network: no flow starts or ends there")
+                .hint("dom0 never gets network in Qubes; remove it from the flow");
+            return std::nullopt;
+        }
         if (!qube.netvm && !model::providesNetwork(qube.kind)) {
             sink_.report(DiagCode::EndpointWithoutNetwork, ref.range,
-                         "qube '" + qube.name + "' has no network, so no flow can reach it")
+                         "qube '" + qube.name + "' has no network: no flow starts or ends there")
                 .note(qube.range, "declared here")
-                .hint(q->second == model::Policy::dom0
-                          ? "dom0 never has network"
-                          : "give it 'netvm NAME;' or remove the flow");
+                .hint("give it 'netvm NAME;' or remove the flow");
             return std::nullopt;
         }
         e.kind = model::Endpoint::Kind::Qube;

@@ -99,7 +99,7 @@ void Resolver::resolveQubes() {
                         .note(policy_.qubes[*t].range, "declared here")
                         .hint(qube.kind == QubeKind::DispVM
                                   ? "a disposable starts from a dispvm-template"
-                                  : "declare it with 'template " + v->text + " { ... }'");
+                                  : "name a qube declared as 'template NAME { ... }'");
                     continue;
                 }
                 qube.templ = t;

@@ -67,7 +67,7 @@ std::optional<model::RpcServiceSpec> Resolver::rpcService(const ast::RpcServiceR
         auto known = qubes::knownRpcServices();
         bool isKnown = std::find(known.begin(), known.end(), spec.service) != known.end();
         if (!isKnown && !spec.service.starts_with("admin."))
-            if (auto near = closestName(spec.service, known))
+            if (auto near = closestName(spec.service, known, 2))
                 sink_.report(DiagCode::LikelyMisspelledService, ref.service.range,
                              "'" + spec.service + "' is not a Qubes service, and '" + *near +
                                  "' is")

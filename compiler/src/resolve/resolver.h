@@ -18,9 +18,9 @@ enum class RpcColumn { Source, Target, Redirect };
 
 class Resolver {
 public:
-    Resolver(std::span<const ast::File> files, const SourceManager& sources,
+    Resolver(std::span<const ast::File> files, FileId primary, const SourceManager& sources,
              DiagnosticSink& sink)
-        : files_(files), sources_(sources), sink_(sink) {}
+        : files_(files), primary_(primary), sources_(sources), sink_(sink) {}
 
     std::optional<model::Policy> run();
 
@@ -74,6 +74,7 @@ private:
     }
 
     std::span<const ast::File> files_;
+    FileId primary_;
     const SourceManager& sources_;
     DiagnosticSink& sink_;
     model::Policy policy_;

@@ -84,8 +84,10 @@ struct RenderOptions {
 void renderDiagnostics(std::ostream& out, const SourceManager& sources,
                        std::span<const Diagnostic> diags, const RenderOptions& options);
 
-// The closest candidate by edit distance, when it is close enough to be a likely typo.
+// The closest candidate by edit distance, when it is close enough to be a likely typo:
+// within a third of the name's length, and within maxDistance edits when that is given.
 std::optional<std::string> closestName(std::string_view wanted,
-                                       std::span<const std::string> candidates);
+                                       std::span<const std::string> candidates,
+                                       std::size_t maxDistance = SIZE_MAX);
 
 } // namespace bulkhead

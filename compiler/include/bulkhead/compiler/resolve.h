@@ -9,9 +9,10 @@
 
 namespace bulkhead {
 
-// Files in load order (imports expanded in place). Returns the policy when no error was
+// Files in load order (imports before their importer). The primary file, the first one the
+// user named, is where the policy header belongs. Returns the policy when no error was
 // reported; warnings do not stop it.
-std::optional<model::Policy> resolve(std::span<const ast::File> files,
+std::optional<model::Policy> resolve(std::span<const ast::File> files, FileId primary,
                                      const SourceManager& sources, DiagnosticSink& sink);
 
 } // namespace bulkhead
