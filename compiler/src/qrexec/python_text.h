@@ -24,10 +24,10 @@ struct DecodedText {
 // Python's text mode (UTF-8, universal newlines): "\n", "\r\n" and a lone "\r" end a line.
 DecodedText decodeLines(std::string_view bytes);
 
-bool isPythonSpace(char32_t c);                            // str.isspace()
-std::string_view pythonStrip(std::string_view s);          // str.strip()
-std::vector<std::string> pythonSplit(std::string_view s);  // str.split()
-std::string pythonRepr(std::string_view s);                // repr(str)
+bool isPythonSpace(char32_t c);                                 // str.isspace()
+std::string_view pythonStrip(std::string_view s);               // str.strip()
+std::vector<std::string> pythonSplit(std::string_view s);       // str.split()
+std::string pythonRepr(std::string_view s);                     // repr(str)
 std::string pythonTuple(const std::vector<std::string>& items); // repr(tuple of str)
 std::string pythonList(const std::vector<std::string>& items);  // repr(list of str)
 

@@ -53,7 +53,8 @@ enum class QrexecColumn {
 
 struct QrexecTokenParse {
     std::optional<QrexecToken> token;
-    std::string error; // Qubes' message when token is empty, e.g. "invalid source token: '@default'"
+    // Qubes' message when token is empty, e.g. "invalid source token: '@default'".
+    std::string error;
 };
 QrexecTokenParse parseQrexecToken(std::string_view text, QrexecColumn column);
 
@@ -113,7 +114,9 @@ struct QrexecDirectiveUse {
     QrexecDirectiveKind kind = QrexecDirectiveKind::Include;
     std::string file;
     std::uint32_t line = 0;
-    std::string path;      // the file or directory (the legacy directory for !compat-4.0)
+    // The resolved file or directory (the legacy directory for !compat-4.0); as written
+    // when not followed.
+    std::string path;
     bool followed = false; // false when the text was parsed without a policy directory
 };
 
@@ -150,6 +153,7 @@ struct QrexecTextOptions {
 };
 
 // One policy file's text in memory (the bytes of the file: UTF-8, any line endings).
-QrexecPolicyLoad parseQrexecPolicyText(std::string_view text, const QrexecTextOptions& options = {});
+QrexecPolicyLoad parseQrexecPolicyText(std::string_view text,
+                                       const QrexecTextOptions& options = {});
 
 } // namespace bulkhead
