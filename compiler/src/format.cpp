@@ -11,9 +11,9 @@ constexpr std::size_t kMaxWidth = 100;
 constexpr std::size_t kIndent = 4;
 
 bool isQubeKind(const Token& t) {
-    static const std::set<std::string_view> kKinds = {
-        "template", "qube",     "dispvm-template", "disposable", "standalone",
-        "netvm",    "firewall", "usbvm",           "vpn"};
+    static const std::set<std::string_view> kKinds = {"template",   "qube",       "dispvm-template",
+                                                      "disposable", "standalone", "netvm",
+                                                      "firewall",   "usbvm",      "vpn"};
     return t.kind == Token::Kind::Word && kKinds.count(t.text);
 }
 
@@ -77,6 +77,7 @@ public:
     }
 
     bool lineEmpty() const { return line_.empty(); }
+    std::size_t width() const { return line_.empty() ? 0 : indent_ + line_.size(); }
 
 private:
     static std::string trimmed(std::string_view s) {
@@ -135,6 +136,7 @@ Range statementAt(const std::vector<Token>& toks, std::size_t i) {
 void printRun(Printer& p, const std::vector<Token>& toks, Range r, std::size_t indent,
               std::size_t contIndent, bool rpc, bool breakBeforeExcept) {
     const Token* prev = nullptr;
+    bool inExcept = false;
     for (std::size_t k = r.begin; k < r.end; ++k) {
         const Token& t = toks[k];
         if (t.kind == Token::Kind::Comment) {
@@ -146,10 +148,17 @@ void printRun(Printer& p, const std::vector<Token>& toks, Range r, std::size_t i
             prev = nullptr;
             continue;
         }
-        if (breakBeforeExcept && t.kind == Token::Kind::Word && t.text == "except" && prev)
+        bool word = t.kind == Token::Kind::Word;
+        if (breakBeforeExcept && word && t.text == "except" && prev) {
             p.newLine(contIndent);
-        else if (p.lineEmpty() && prev == nullptr && k != r.begin)
+            inExcept = true;
+        } else if (p.lineEmpty() && prev == nullptr && k != r.begin) {
             p.newLine(contIndent);
+        } else if (prev && p.width() + 1 + t.text.size() > kMaxWidth &&
+                   (is(*prev, ",") || (word && t.text == "because"))) {
+            // Too long: wrap after a list comma or before a waiver's reason.
+            p.newLine(inExcept ? contIndent + kIndent : contIndent);
+        }
         p.word(t, prev, rpc);
         prev = &t;
     }

@@ -70,13 +70,15 @@ TEST_CASE("fmt lays out statements canonically") {
 }
 
 TEST_CASE("fmt keeps comments where they were") {
-    std::string in = "# header\npolicy \"p\"; # trailing\n"
-                     "qube x { # after brace\n  template t;   # why\n  # before trust\n trust a; }\n"
-                     "assert no path from a to b # mid\n  except rpc s because \"r\";\n# end\n";
+    std::string in =
+        "# header\npolicy \"p\"; # trailing\n"
+        "qube x { # after brace\n  template t;   # why\n  # before trust\n trust a; }\n"
+        "assert no path from a to b # mid\n  except rpc s because \"r\";\n# end\n";
     std::string out = format(in);
-    CHECK(out == "# header\npolicy \"p\";  # trailing\n"
-                 "qube x {  # after brace\n    template t;  # why\n    # before trust\n    trust a;\n}\n"
-                 "assert no path from a to b  # mid\n    except rpc s because \"r\";\n# end\n");
+    CHECK(out ==
+          "# header\npolicy \"p\";  # trailing\n"
+          "qube x {  # after brace\n    template t;  # why\n    # before trust\n    trust a;\n}\n"
+          "assert no path from a to b  # mid\n    except rpc s because \"r\";\n# end\n");
     CHECK(format(out) == out);
 }
 
@@ -128,4 +130,25 @@ TEST_CASE("fmt is idempotent with a comment after any token") {
 
 TEST_CASE("fmt accepts CRLF line ends and a missing final newline") {
     CHECK(format("policy \"p\";\r\ntrust a < b;\r\n# c") == "policy \"p\";\ntrust a < b;\n# c\n");
+}
+
+TEST_CASE("fmt wraps a long statement after list commas and before a waiver's reason") {
+    std::string in = "assert no path from alpha-dev, beta-dev, gamma-dev, delta-dev, epsilon-dev, "
+                     "zeta-dev to vault except rpc qubes.Filecopy, rpc qubes.OpenInVM, rpc "
+                     "qubes.OpenURL, rpc qubes.ClipboardPaste because \"a reason long enough to "
+                     "need its own line\";\n";
+    std::string out = format(in);
+    CHECK(out ==
+          "assert no path from alpha-dev, beta-dev, gamma-dev, delta-dev, epsilon-dev, zeta-dev "
+          "to vault\n"
+          "    except rpc qubes.Filecopy, rpc qubes.OpenInVM, rpc qubes.OpenURL, rpc "
+          "qubes.ClipboardPaste\n"
+          "        because \"a reason long enough to need its own line\";\n");
+    // A list that cannot fit wraps after a comma, indented under its clause.
+    std::string list = "allow work -> a-very-long-network-name-one, a-very-long-network-name-two, "
+                       "a-very-long-network-name-three : https;\n";
+    CHECK(format(list) ==
+          "allow work -> a-very-long-network-name-one, a-very-long-network-name-two,\n"
+          "    a-very-long-network-name-three : https;\n");
+    CHECK(format(out) == out);
 }
