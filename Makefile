@@ -17,8 +17,12 @@ $(BUILD)/CMakeCache.txt: | deps
 build: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
+# Qubes' shipped policy from the shared corpus, when it sits beside the checkout.
+CORPUS ?= ../shared/corpus/qubes-policy
+BASELINE = $(if $(wildcard $(CORPUS)/policy.d),--baseline $(CORPUS)/policy.d --baseline-legacy $(CORPUS)/legacy)
+
 run: build
-	./$(BUILD)/bulkhead check --show-model policies/workstation.bh
+	./$(BUILD)/bulkhead check --show-model $(BASELINE) policies/workstation.bh
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

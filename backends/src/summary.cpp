@@ -12,10 +12,10 @@ void writeSummary(std::ostream& out, const model::Policy& policy) {
         waivers += a.waivers.size();
     out << "policy \"" << policy.name << "\": " << qubes << " qubes, "
         << policy.trust.levels().size() << " trust levels, " << policy.networks.size()
-        << " network objects, " << policy.services.size() << " services, "
-        << policy.flows.size() << " network flows, " << policy.rpcRules.size()
-        << " rpc rules, " << assertions << " assertions (" << waivers << " waivers), "
-        << policy.requirements.size() << " requirements\n";
+        << " network objects, " << policy.services.size() << " services, " << policy.flows.size()
+        << " network flows, " << policy.rpcRules.size() << " rpc rules, " << assertions
+        << " assertions (" << waivers << " waivers), " << policy.requirements.size()
+        << " requirements\n";
     out << "files:";
     for (const std::string& f : policy.files)
         out << " " << f;

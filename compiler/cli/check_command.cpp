@@ -1,36 +1,78 @@
 #include "commands.h"
 
+#include "baseline.h"
+
+#include "bulkhead/analyzer/analyzer.h"
 #include "bulkhead/backends/summary.h"
 #include "bulkhead/compiler/frontend.h"
 
+#include <algorithm>
 #include <ostream>
 
 namespace bulkhead::cli {
+namespace {
+
+// "1 error", "2 errors, 1 warning": what the run found, for its last line.
+std::string counts(const DiagnosticSink& sink) {
+    auto plural = [](std::size_t n, const char* word) {
+        return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
+    };
+    std::string out;
+    if (sink.errorCount() > 0)
+        out = plural(sink.errorCount(), "error");
+    if (sink.warningCount() > 0)
+        out += (out.empty() ? "" : ", ") + plural(sink.warningCount(), "warning");
+    return out;
+}
+
+} // namespace
 
 int runCheck(const CheckOptions& options, std::ostream& out, std::ostream& err,
              const Terminal& terminal) {
     SourceManager sources;
     DiagnosticSink sink;
     FrontendResult result = runFrontend(options.files, sources, sink);
-    std::vector<Diagnostic> diags = sink.sorted();
-    renderDiagnostics(err, sources, diags, {terminal.color});
+    auto render = [&] {
+        std::vector<Diagnostic> diags = sink.sorted();
+        renderDiagnostics(err, sources, diags, {terminal.color});
+    };
 
     if (sink.hasErrors() || !result.policy) {
-        err << "bulkhead: " << sink.errorCount() << (sink.errorCount() == 1 ? " error" : " errors")
-            << "\n";
+        render();
+        err << "bulkhead: " << counts(sink) << "\n";
         return kBadInput;
     }
-    if (options.showModel)
-        backends::writeSummary(out, *result.policy);
-    else
-        out << "policy \"" << result.policy->name << "\": " << result.policy->qubes.size() - 1
-            << " qubes, " << result.policy->assertions.size() << " assertions\n";
-    if (sink.warningCount() > 0) {
-        err << "bulkhead: " << sink.warningCount()
-            << (sink.warningCount() == 1 ? " warning" : " warnings") << "\n";
-        return kFindings;
+    const model::Policy& policy = *result.policy;
+
+    analyzer::AnalysisOptions analysis;
+    BaselineChoice baseline{options.baselineDirs, options.baselineLegacy, options.noBaseline};
+    if (!loadBaseline(baseline, sources, sink, analysis)) {
+        render();
+        return kBadInput;
     }
-    return kClean;
+    analyzer::AnalysisSummary summary = analyzer::analyze(policy, analysis, sink);
+    render();
+
+    std::vector<Diagnostic> diags = sink.sorted();
+    bool unproven = std::any_of(diags.begin(), diags.end(), [](const Diagnostic& d) {
+        return d.code == DiagCode::CouldNotProve;
+    });
+    if (options.showModel)
+        backends::writeSummary(out, policy);
+    out << "policy \"" << policy.name << "\": " << policy.qubes.size() - 1 << " qubes, "
+        << summary.nodes << " nodes, " << summary.edges
+        << " edges; assertions: " << summary.assertionsHeld << " hold ("
+        << summary.certificatesChecked << " Z3-certified), " << summary.assertionsViolated
+        << " violated; requirements: " << summary.requirementsMet << " met, "
+        << summary.requirementsUnmet
+        << " unmet; baseline: " << (analysis.haveBaseline ? analysis.baselineDescription : "none")
+        << "\n";
+
+    if (sink.errorCount() > 0 || sink.warningCount() > 0)
+        err << "bulkhead: " << counts(sink) << "\n";
+    if (unproven)
+        return kInternalError;
+    return sink.errorCount() > 0 || sink.warningCount() > 0 ? kFindings : kClean;
 }
 
 } // namespace bulkhead::cli

@@ -13,8 +13,8 @@ namespace bulkhead::cli {
 
 std::string versionText() {
     ParserVersions p = parserVersions();
-    return std::string("bulkhead ") + BULKHEAD_VERSION + " (ANTLR tool " + p.tool +
-           ", runtime " + p.runtime + "; " + analyzer::proverVersion() + ")";
+    return std::string("bulkhead ") + BULKHEAD_VERSION + " (ANTLR tool " + p.tool + ", runtime " +
+           p.runtime + "; " + analyzer::proverVersion() + ")";
 }
 
 int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
@@ -33,10 +33,18 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
         ->required();
     checkCmd->add_flag("--show-model", check.showModel,
                        "print the checked policy (its canonical description)");
+    checkCmd->add_option("--baseline", check.baselineDirs,
+                         "Qubes policy.d directory evaluated after the policy's rules (repeat "
+                         "for /run before /etc); default: dom0's own when present");
+    checkCmd->add_option("--baseline-legacy", check.baselineLegacy,
+                         "the R4.0 directory that !compat-4.0 reads (default "
+                         "/etc/qubes-rpc/policy)");
+    checkCmd->add_flag("--no-baseline", check.noBaseline,
+                       "check without Qubes' shipped policy (the report says so)");
 
     FmtOptions fmt;
-    CLI::App* fmtCmd = app.add_subcommand(
-        "fmt", "rewrite policy files in the canonical layout, keeping comments");
+    CLI::App* fmtCmd =
+        app.add_subcommand("fmt", "rewrite policy files in the canonical layout, keeping comments");
     fmtCmd->add_option("files", fmt.files, "policy files to format")->required();
     fmtCmd->add_flag("--check", fmt.check,
                      "write nothing; exit 1 and name the files that are not formatted");

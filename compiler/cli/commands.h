@@ -10,6 +10,9 @@ namespace bulkhead::cli {
 struct CheckOptions {
     std::vector<std::string> files;
     bool showModel = false;
+    std::vector<std::string> baselineDirs;
+    std::string baselineLegacy;
+    bool noBaseline = false;
 };
 int runCheck(const CheckOptions& options, std::ostream& out, std::ostream& err,
              const Terminal& terminal);

@@ -60,15 +60,16 @@ AddressParse parseAddress(std::string_view text) {
         p.family = IpPrefix::Family::V4;
         // inet_pton accepts exactly four decimal parts without leading zeros.
         if (inet_pton(AF_INET, addrText.c_str(), p.bytes.data()) != 1) {
-            out.error = "'" + addrText + "' is not an IPv4 address (four numbers 0-255, no "
+            out.error = "'" + addrText +
+                        "' is not an IPv4 address (four numbers 0-255, no "
                         "leading zeros)";
             return out;
         }
     }
     unsigned max = p.maxLength();
     if (length && *length > max) {
-        out.error = "prefix length " + std::to_string(*length) + " is longer than " +
-                    std::to_string(max);
+        out.error =
+            "prefix length " + std::to_string(*length) + " is longer than " + std::to_string(max);
         return out;
     }
     p.length = static_cast<std::uint8_t>(length.value_or(max));

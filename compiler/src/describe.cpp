@@ -125,10 +125,18 @@ private:
             out_ << (i ? ", " : "");
             const Endpoint& e = es[i];
             switch (e.kind) {
-            case Endpoint::Kind::Qube: out_ << qube(e.qube); break;
-            case Endpoint::Kind::Network: out_ << p_.networks[e.network].name; break;
-            case Endpoint::Kind::Prefix: out_ << e.prefix.str(); break;
-            case Endpoint::Kind::Tag: out_ << "@tag:" << e.tag; break;
+            case Endpoint::Kind::Qube:
+                out_ << qube(e.qube);
+                break;
+            case Endpoint::Kind::Network:
+                out_ << p_.networks[e.network].name;
+                break;
+            case Endpoint::Kind::Prefix:
+                out_ << e.prefix.str();
+                break;
+            case Endpoint::Kind::Tag:
+                out_ << "@tag:" << e.tag;
+                break;
             }
         }
     }
@@ -158,16 +166,26 @@ private:
     std::string token(const RpcToken& t) const {
         using K = RpcToken::Kind;
         switch (t.kind) {
-        case K::Qube: return qube(t.qube);
-        case K::AdminVM: return "@adminvm";
-        case K::AnyVM: return "@anyvm";
-        case K::Wildcard: return "*";
-        case K::Default: return "@default";
-        case K::DispVM: return "@dispvm";
-        case K::DispVMOf: return "@dispvm:" + qube(t.qube);
-        case K::DispVMTag: return "@dispvm:@tag:" + t.value;
-        case K::Tag: return "@tag:" + t.value;
-        case K::Type: return "@type:" + t.value;
+        case K::Qube:
+            return qube(t.qube);
+        case K::AdminVM:
+            return "@adminvm";
+        case K::AnyVM:
+            return "@anyvm";
+        case K::Wildcard:
+            return "*";
+        case K::Default:
+            return "@default";
+        case K::DispVM:
+            return "@dispvm";
+        case K::DispVMOf:
+            return "@dispvm:" + qube(t.qube);
+        case K::DispVMTag:
+            return "@dispvm:@tag:" + t.value;
+        case K::Tag:
+            return "@tag:" + t.value;
+        case K::Type:
+            return "@type:" + t.value;
         }
         return "?";
     }
@@ -203,16 +221,28 @@ private:
     void selector(const Selector& s) {
         static constexpr const char* kOps[] = {"", "< ", "<= ", "> ", ">= "};
         switch (s.kind) {
-        case Selector::Kind::Qube: out_ << qube(s.qube); break;
-        case Selector::Kind::Network: out_ << p_.networks[s.network].name; break;
+        case Selector::Kind::Qube:
+            out_ << qube(s.qube);
+            break;
+        case Selector::Kind::Network:
+            out_ << p_.networks[s.network].name;
+            break;
         case Selector::Kind::Trust:
             out_ << "trust " << kOps[static_cast<int>(s.comparator)]
                  << p_.trust.levels()[s.level].name;
             break;
-        case Selector::Kind::Tag: out_ << "@tag:" << s.value; break;
-        case Selector::Kind::Type: out_ << "@type:" << s.value; break;
-        case Selector::Kind::AnyVM: out_ << "@anyvm"; break;
-        case Selector::Kind::DispVMOf: out_ << "@dispvm:" << qube(s.qube); break;
+        case Selector::Kind::Tag:
+            out_ << "@tag:" << s.value;
+            break;
+        case Selector::Kind::Type:
+            out_ << "@type:" << s.value;
+            break;
+        case Selector::Kind::AnyVM:
+            out_ << "@anyvm";
+            break;
+        case Selector::Kind::DispVMOf:
+            out_ << "@dispvm:" << qube(s.qube);
+            break;
         }
     }
 
@@ -291,6 +321,8 @@ private:
 
 } // namespace
 
-std::string describe(const Policy& policy) { return Describer(policy).run(); }
+std::string describe(const Policy& policy) {
+    return Describer(policy).run();
+}
 
 } // namespace bulkhead::model

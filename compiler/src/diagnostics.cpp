@@ -11,7 +11,7 @@
 namespace bulkhead {
 namespace {
 
-#define BULKHEAD_DIAGNOSTIC(ENUM, ID, NAME, SEVERITY, SUMMARY)                                   \
+#define BULKHEAD_DIAGNOSTIC(ENUM, ID, NAME, SEVERITY, SUMMARY)                                     \
     DiagInfo{DiagCode::ENUM, ID, NAME, Severity::SEVERITY, SUMMARY},
 constexpr std::array kCatalog = {
 #include "bulkhead/compiler/diagnostic_codes.def"
@@ -116,9 +116,13 @@ std::string_view severityName(Severity s) {
     return "error";
 }
 
-const DiagInfo& diagInfo(DiagCode code) { return kCatalog.at(static_cast<std::size_t>(code)); }
+const DiagInfo& diagInfo(DiagCode code) {
+    return kCatalog.at(static_cast<std::size_t>(code));
+}
 
-std::span<const DiagInfo> diagCatalog() { return kCatalog; }
+std::span<const DiagInfo> diagCatalog() {
+    return kCatalog;
+}
 
 DiagBuilder& DiagBuilder::hint(std::string text) {
     sink_.diags_[index_].hint = std::move(text);
@@ -165,9 +169,8 @@ void renderDiagnostics(std::ostream& out, const SourceManager& sources,
     for (const Diagnostic& d : diags) {
         out << style.bold();
         renderLocation(out, sources, d.range);
-        out << style.colour(d.severity) << severityName(d.severity) << "["
-            << diagInfo(d.code).id << "]" << style.reset() << style.bold() << ": " << d.message
-            << style.reset() << "\n";
+        out << style.colour(d.severity) << severityName(d.severity) << "[" << diagInfo(d.code).id
+            << "]" << style.reset() << style.bold() << ": " << d.message << style.reset() << "\n";
         renderSnippet(out, sources, d.range, style);
         if (!d.hint.empty())
             out << "  = help: " << d.hint << "\n";
@@ -191,8 +194,8 @@ std::optional<std::string> closestName(std::string_view wanted,
         if (c == wanted)
             continue;
         std::size_t d = lower(c) == wantedLower ? 0 : editDistance(wanted, c);
-        std::size_t limit = std::min(
-            maxDistance, std::max<std::size_t>(1, std::min(wanted.size(), c.size()) / 3));
+        std::size_t limit =
+            std::min(maxDistance, std::max<std::size_t>(1, std::min(wanted.size(), c.size()) / 3));
         if (d > limit)
             continue;
         if (!best || d < bestDistance || (d == bestDistance && c < *best)) {

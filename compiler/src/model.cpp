@@ -14,7 +14,9 @@ constexpr std::array<std::string_view, 7> kEdgeKinds = {
 
 } // namespace
 
-std::string_view labelName(Label l) { return kLabels.at(static_cast<std::size_t>(l)); }
+std::string_view labelName(Label l) {
+    return kLabels.at(static_cast<std::size_t>(l));
+}
 
 std::optional<Label> labelFromName(std::string_view name) {
     for (std::size_t i = 0; i < kLabels.size(); ++i)
@@ -48,31 +50,48 @@ std::optional<LevelId> TrustOrder::find(std::string_view name) const {
     return std::nullopt;
 }
 
-bool TrustOrder::lessOrEqual(LevelId a, LevelId b) const { return leq_.at(a).at(b); }
+bool TrustOrder::lessOrEqual(LevelId a, LevelId b) const {
+    return leq_.at(a).at(b);
+}
 
 std::string_view kindKeyword(QubeKind k) {
     switch (k) {
-    case QubeKind::AdminVM: return "dom0";
-    case QubeKind::Template: return "template";
-    case QubeKind::AppVM: return "qube";
-    case QubeKind::DispVMTemplate: return "dispvm-template";
-    case QubeKind::DispVM: return "disposable";
-    case QubeKind::Standalone: return "standalone";
-    case QubeKind::NetVM: return "netvm";
-    case QubeKind::Firewall: return "firewall";
-    case QubeKind::UsbVM: return "usbvm";
-    case QubeKind::Vpn: return "vpn";
+    case QubeKind::AdminVM:
+        return "dom0";
+    case QubeKind::Template:
+        return "template";
+    case QubeKind::AppVM:
+        return "qube";
+    case QubeKind::DispVMTemplate:
+        return "dispvm-template";
+    case QubeKind::DispVM:
+        return "disposable";
+    case QubeKind::Standalone:
+        return "standalone";
+    case QubeKind::NetVM:
+        return "netvm";
+    case QubeKind::Firewall:
+        return "firewall";
+    case QubeKind::UsbVM:
+        return "usbvm";
+    case QubeKind::Vpn:
+        return "vpn";
     }
     return "qube";
 }
 
 std::string_view qubesClass(QubeKind k) {
     switch (k) {
-    case QubeKind::AdminVM: return "AdminVM";
-    case QubeKind::Template: return "TemplateVM";
-    case QubeKind::DispVM: return "DispVM";
-    case QubeKind::Standalone: return "StandaloneVM";
-    default: return "AppVM";
+    case QubeKind::AdminVM:
+        return "AdminVM";
+    case QubeKind::Template:
+        return "TemplateVM";
+    case QubeKind::DispVM:
+        return "DispVM";
+    case QubeKind::Standalone:
+        return "StandaloneVM";
+    default:
+        return "AppVM";
     }
 }
 
@@ -86,34 +105,47 @@ bool isTemplateBased(QubeKind k) {
 
 std::string_view protocolName(Protocol p) {
     switch (p) {
-    case Protocol::Tcp: return "tcp";
-    case Protocol::Udp: return "udp";
-    case Protocol::Icmp: return "icmp";
-    case Protocol::Any: return "any";
+    case Protocol::Tcp:
+        return "tcp";
+    case Protocol::Udp:
+        return "udp";
+    case Protocol::Icmp:
+        return "icmp";
+    case Protocol::Any:
+        return "any";
     }
     return "any";
 }
 
 std::string_view directionName(DataDirection d) {
     switch (d) {
-    case DataDirection::Push: return "push";
-    case DataDirection::Pull: return "pull";
-    case DataDirection::Both: return "both";
-    case DataDirection::Control: return "control";
+    case DataDirection::Push:
+        return "push";
+    case DataDirection::Pull:
+        return "pull";
+    case DataDirection::Both:
+        return "both";
+    case DataDirection::Control:
+        return "control";
     }
     return "both";
 }
 
 std::string_view actionName(RpcAction a) {
     switch (a) {
-    case RpcAction::Allow: return "allow";
-    case RpcAction::Deny: return "deny";
-    case RpcAction::Ask: return "ask";
+    case RpcAction::Allow:
+        return "allow";
+    case RpcAction::Deny:
+        return "deny";
+    case RpcAction::Ask:
+        return "ask";
     }
     return "deny";
 }
 
-std::string_view edgeKindName(EdgeKind k) { return kEdgeKinds.at(static_cast<std::size_t>(k)); }
+std::string_view edgeKindName(EdgeKind k) {
+    return kEdgeKinds.at(static_cast<std::size_t>(k));
+}
 
 std::optional<EdgeKind> edgeKindFromName(std::string_view name) {
     for (std::size_t i = 0; i < kEdgeKinds.size(); ++i)
@@ -129,6 +161,13 @@ std::optional<QubeId> Policy::findQube(std::string_view qubeName) const {
     return std::nullopt;
 }
 
+std::string_view qubesClassOf(const Policy& policy, QubeId id) {
+    const Qube& q = policy.qubes.at(id);
+    if (q.templ && policy.qubes.at(*q.templ).kind == QubeKind::DispVMTemplate)
+        return "DispVM";
+    return qubesClass(q.kind);
+}
+
 std::vector<QubeId> selectQubes(const Policy& policy, const Selector& s) {
     std::vector<QubeId> out;
     for (QubeId id = 0; id < policy.qubes.size(); ++id) {
@@ -142,23 +181,33 @@ std::vector<QubeId> selectQubes(const Policy& policy, const Selector& s) {
             break;
         case Selector::Kind::Trust:
             if (!q.trust) { // dom0 is above every level
-                in = s.comparator == Comparator::Greater ||
-                     s.comparator == Comparator::GreaterEqual;
+                in =
+                    s.comparator == Comparator::Greater || s.comparator == Comparator::GreaterEqual;
                 break;
             }
             switch (s.comparator) {
-            case Comparator::Equal: in = *q.trust == s.level; break;
-            case Comparator::Less: in = policy.trust.less(*q.trust, s.level); break;
-            case Comparator::LessEqual: in = policy.trust.lessOrEqual(*q.trust, s.level); break;
-            case Comparator::Greater: in = policy.trust.less(s.level, *q.trust); break;
-            case Comparator::GreaterEqual: in = policy.trust.lessOrEqual(s.level, *q.trust); break;
+            case Comparator::Equal:
+                in = *q.trust == s.level;
+                break;
+            case Comparator::Less:
+                in = policy.trust.less(*q.trust, s.level);
+                break;
+            case Comparator::LessEqual:
+                in = policy.trust.lessOrEqual(*q.trust, s.level);
+                break;
+            case Comparator::Greater:
+                in = policy.trust.less(s.level, *q.trust);
+                break;
+            case Comparator::GreaterEqual:
+                in = policy.trust.lessOrEqual(s.level, *q.trust);
+                break;
             }
             break;
         case Selector::Kind::Tag:
             in = std::binary_search(q.tags.begin(), q.tags.end(), s.value);
             break;
         case Selector::Kind::Type:
-            in = qubesClass(q.kind) == s.value;
+            in = qubesClassOf(policy, id) == s.value;
             break;
         case Selector::Kind::AnyVM:
             in = id != Policy::dom0;

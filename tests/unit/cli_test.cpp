@@ -17,7 +17,9 @@ TEST_CASE("check: exit 0 clean, 1 warnings, 2 errors; --show-model prints the po
     auto clean = dir.write("clean.bh", kClean);
     test::CliResult ok = test::runCli({"check", clean.string()});
     CHECK(ok.exitCode == 0);
-    CHECK(ok.err.empty());
+    CHECK(ok.err.find("error[") == std::string::npos);
+    CHECK(ok.err.find("warning[") == std::string::npos);
+    CHECK(ok.err.find("note[BH1004]: checked without Qubes' shipped policy") != std::string::npos);
 
     auto warn = dir.write("warn.bh", std::string(kClean) + "network n = 10.1.0.0/8;\n");
     test::CliResult w = test::runCli({"check", warn.string()});
@@ -106,4 +108,22 @@ TEST_CASE("invalid UTF-8 is reported with its position, never passed to ANTLR") 
     CHECK(test::checkText("policy \"p\"; # \xed\xa0\x80 surrogate\n").has(DiagCode::InvalidUtf8));
     CHECK(test::checkText("policy \"p\"; # \xc0\xaf overlong\n").has(DiagCode::InvalidUtf8));
     CHECK(test::checkText("policy \"p\"; # caf\xc3\xa9 ok\n").policy);
+}
+
+TEST_CASE("with a baseline, a waiver that matches no edge is a warning (BH0906)") {
+    test::TempDir dir;
+    fs::create_directories(dir.path() / "policy.d"); // an empty but real baseline
+    auto p = dir.write("p.bh", std::string(kClean) +
+                                   "qube a { template deb; trust low; }\n"
+                                   "qube b { template deb; trust high; }\n"
+                                   "assert no path from a to b except rpc a because \"typo\";\n");
+    std::string baseline = (dir.path() / "policy.d").string();
+    test::CliResult r = test::runCli({"check", "--baseline", baseline, p.string()});
+    CHECK(r.exitCode == 1);
+    CHECK(r.err.find(p.string() + ":6:35: warning[BH0906]") != std::string::npos);
+    CHECK(r.out.find("(0 rules)") != std::string::npos);
+    // Without a baseline the same waiver may be for a path Qubes' defaults open: no warning.
+    test::CliResult none = test::runCli({"check", "--no-baseline", p.string()});
+    CHECK(none.exitCode == 0);
+    CHECK(none.err.find("BH0906") == std::string::npos);
 }

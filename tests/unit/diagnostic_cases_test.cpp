@@ -90,10 +90,8 @@ TEST_CASE("every rejected input reports its diagnostic at its line and column") 
                                   d.message.find(c.message) != std::string::npos);
             CHECK_MESSAGE(found, "message should contain: " << c.message);
         }
-        // An error case never yields a policy; a warning case still does.
-        bool anyError = std::any_of(r.diagnostics.begin(), r.diagnostics.end(),
-                                    [](const Diagnostic& d) { return d.severity == Severity::Error; });
-        CHECK(anyError != r.policy.has_value());
+        // A front-end error never yields a policy; a warning or an analysis finding does.
+        CHECK((r.frontEndErrors > 0) != r.policy.has_value());
     }
 }
 
@@ -107,7 +105,9 @@ TEST_CASE("a file over the size limit is refused with BH0110, not read into memo
 }
 
 TEST_CASE("every catalog code has a rejected-input case and a docs entry") {
-    std::set<std::string> covered = {"BH0110"}; // generated above: a 9 MiB file is not committed
+    // Covered by tests elsewhere: BH0110 above (a 9 MiB file is not committed); BH0906,
+    // BH1004, BH1005 and BH1007 need a baseline, options or budgets (cli_test, analyzer_test).
+    std::set<std::string> covered = {"BH0110", "BH0906", "BH1004", "BH1005", "BH1007"};
     for (const Case& c : loadCases())
         for (const Expectation& e : c.expected)
             covered.insert(e.id);

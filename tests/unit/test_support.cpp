@@ -10,7 +10,9 @@
 namespace bulkhead::test {
 namespace fs = std::filesystem;
 
-fs::path sourceDir() { return BULKHEAD_SOURCE_DIR; }
+fs::path sourceDir() {
+    return BULKHEAD_SOURCE_DIR;
+}
 
 std::vector<fs::path> examplePolicies() {
     std::vector<fs::path> out;
@@ -23,8 +25,8 @@ std::vector<fs::path> examplePolicies() {
 
 TempDir::TempDir() {
     std::random_device rd;
-    path_ = fs::temp_directory_path() / ("bulkhead-test-" + std::to_string(rd()) + "-" +
-                                         std::to_string(rd()));
+    path_ = fs::temp_directory_path() /
+            ("bulkhead-test-" + std::to_string(rd()) + "-" + std::to_string(rd()));
     fs::create_directories(path_);
 }
 
@@ -51,7 +53,10 @@ Checked checkFiles(const std::vector<std::string>& paths) {
     DiagnosticSink sink;
     FrontendResult r = runFrontend(paths, sources, sink);
     Checked out;
+    out.frontEndErrors = sink.errorCount();
     out.policy = std::move(r.policy);
+    if (out.policy)
+        out.analysis = analyzer::analyze(*out.policy, {}, sink); // no baseline
     out.diagnostics = sink.sorted();
     std::ostringstream s;
     renderDiagnostics(s, sources, out.diagnostics, {false});

@@ -1,6 +1,7 @@
 #pragma once
 // Small helpers shared by the unit tests: paths into the source tree, temporary
 // directories, and running the front end or the CLI in-process.
+#include "bulkhead/analyzer/analyzer.h"
 #include "bulkhead/compiler/diagnostics.h"
 #include "bulkhead/compiler/frontend.h"
 
@@ -11,7 +12,7 @@
 
 namespace bulkhead::test {
 
-std::filesystem::path sourceDir();                // the repository root
+std::filesystem::path sourceDir();                    // the repository root
 std::vector<std::filesystem::path> examplePolicies(); // policies/*.bh, sorted
 
 // A fresh directory removed when the object dies.
@@ -35,6 +36,8 @@ struct Checked {
     bool has(DiagCode code) const;
     std::string rendered;           // as the CLI prints them, without colour
     std::vector<std::string> files; // by FileId, as shown
+    std::size_t frontEndErrors = 0; // errors before analysis
+    analyzer::AnalysisSummary analysis;
 };
 Checked checkText(const std::string& text);
 Checked checkFiles(const std::vector<std::string>& paths);

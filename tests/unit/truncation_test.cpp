@@ -15,9 +15,9 @@ TEST_CASE("check survives every truncation of an example policy") {
     REQUIRE(text.size() > 1000);
     test::TempDir dir;
     fs::path p = dir.path() / "cut.bh";
-    std::regex located(std::regex_replace(p.string(), std::regex(R"([.^$|()\[\]{}*+?\\])"),
-                                          R"(\$&)") +
-                       R"(:\d+:\d+: error\[BH\d{4}\])");
+    std::regex located(
+        std::regex_replace(p.string(), std::regex(R"([.^$|()\[\]{}*+?\\])"), R"(\$&)") +
+        R"(:\d+:\d+: error\[BH\d{4}\])");
     std::size_t byExit[4] = {0, 0, 0, 0};
     for (std::size_t cut = 0; cut <= text.size(); ++cut) {
         dir.write("cut.bh", text.substr(0, cut));
@@ -32,6 +32,6 @@ TEST_CASE("check survives every truncation of an example policy") {
     // The walk really exercised both outcomes.
     CHECK(byExit[2] > 100);
     CHECK(byExit[0] + byExit[1] > 0);
-    MESSAGE("offsets: " << text.size() + 1 << ", exit 0: " << byExit[0] << ", exit 1: "
-                        << byExit[1] << ", exit 2: " << byExit[2]);
+    MESSAGE("offsets: " << text.size() + 1 << ", exit 0: " << byExit[0] << ", exit 1: " << byExit[1]
+                        << ", exit 2: " << byExit[2]);
 }

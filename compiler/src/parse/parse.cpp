@@ -84,7 +84,9 @@ private:
         return out;
     }
 
-    ast::Ref ref(P::NameContext* ctx) const { return {ast::Ref::Kind::Name, ctx->getText(), range(ctx)}; }
+    ast::Ref ref(P::NameContext* ctx) const {
+        return {ast::Ref::Kind::Name, ctx->getText(), range(ctx)};
+    }
     ast::Ref ref(P::AddressContext* ctx) const {
         return {ast::Ref::Kind::Address, ctx->getText(), range(ctx)};
     }
@@ -242,7 +244,8 @@ private:
         if (auto* c = s->qubeDecl()) {
             ast::QubeDecl d{{c->qubeKind()->getText(), range(c->qubeKind())}, ident(c->name()), {}};
             for (P::PropertyContext* p : c->property()) {
-                ast::Property prop{{p->propertyName()->getText(), range(p->propertyName())}, {}, range(p)};
+                ast::Property prop{
+                    {p->propertyName()->getText(), range(p->propertyName())}, {}, range(p)};
                 for (auto* v : p->propertyValue())
                     prop.values.push_back(ref(v));
                 d.properties.push_back(std::move(prop));

@@ -17,10 +17,22 @@ constexpr std::size_t kMaxErrors = 50;
 // Keywords that the `name` rule also accepts: when a name is expected, listing them is noise.
 bool isSoftKeyword(std::size_t type) {
     switch (type) {
-    case L::TEMPLATE: case L::QUBE: case L::DISPVM_TEMPLATE: case L::DISPOSABLE:
-    case L::STANDALONE: case L::NETVM: case L::FIREWALL: case L::USBVM: case L::VPN:
-    case L::NETWORK: case L::SERVICE: case L::RPC: case L::RPC_SERVICE: case L::DATA:
-    case L::PATH: case L::HAS:
+    case L::TEMPLATE:
+    case L::QUBE:
+    case L::DISPVM_TEMPLATE:
+    case L::DISPOSABLE:
+    case L::STANDALONE:
+    case L::NETVM:
+    case L::FIREWALL:
+    case L::USBVM:
+    case L::VPN:
+    case L::NETWORK:
+    case L::SERVICE:
+    case L::RPC:
+    case L::RPC_SERVICE:
+    case L::DATA:
+    case L::PATH:
+    case L::HAS:
         return true;
     default:
         return false;
@@ -29,15 +41,24 @@ bool isSoftKeyword(std::size_t type) {
 
 std::string describeToken(const antlr4::dfa::Vocabulary& vocab, std::size_t type) {
     switch (type) {
-    case antlr4::Token::EOF: return "end of file";
-    case L::NAME: return "a name";
-    case L::INT: return "a number";
-    case L::IPV4: return "an IPv4 address";
-    case L::IPV6: return "an IPv6 address";
-    case L::QUBES_TOKEN: return "a Qubes token such as @anyvm";
-    case L::RPCARG: return "an argument such as +name";
-    case L::STRING: return "a string";
-    default: break;
+    case antlr4::Token::EOF:
+        return "end of file";
+    case L::NAME:
+        return "a name";
+    case L::INT:
+        return "a number";
+    case L::IPV4:
+        return "an IPv4 address";
+    case L::IPV6:
+        return "an IPv6 address";
+    case L::QUBES_TOKEN:
+        return "a Qubes token such as @anyvm";
+    case L::RPCARG:
+        return "an argument such as +name";
+    case L::STRING:
+        return "a string";
+    default:
+        break;
     }
     std::string literal = vocab.getLiteralName(type);
     return literal.empty() ? vocab.getSymbolicName(type) : literal;
@@ -48,9 +69,9 @@ std::string describeExpected(const antlr4::dfa::Vocabulary& vocab,
     std::set<std::size_t> types;
     for (ssize_t t : expected.toList())
         types.insert(static_cast<std::size_t>(t));
-    static const std::size_t kStatementStarts[] = {L::POLICY, L::IMPORT, L::TRUST, L::NETWORK,
-                                                   L::SERVICE, L::QUBE, L::ALLOW, L::RPC,
-                                                   L::ASSERT, L::REQUIRE};
+    static const std::size_t kStatementStarts[] = {L::POLICY,  L::IMPORT, L::TRUST, L::NETWORK,
+                                                   L::SERVICE, L::QUBE,   L::ALLOW, L::RPC,
+                                                   L::ASSERT,  L::REQUIRE};
     bool statement = true;
     for (std::size_t t : kStatementStarts)
         statement = statement && types.count(t);
@@ -94,7 +115,8 @@ void SyntaxErrorListener::syntaxError(antlr4::Recognizer* recognizer, antlr4::To
     lastLine_ = line;
     SourceRange at;
     at.file = file_;
-    at.begin = {static_cast<std::uint32_t>(line), static_cast<std::uint32_t>(charPositionInLine) + 1};
+    at.begin = {static_cast<std::uint32_t>(line),
+                static_cast<std::uint32_t>(charPositionInLine) + 1};
     at.end = at.begin;
     if (offending && offending->getType() != antlr4::Token::EOF) {
         std::uint32_t width = static_cast<std::uint32_t>(utf8CodePoints(offending->getText()));
@@ -128,15 +150,16 @@ void SyntaxErrorListener::syntaxError(antlr4::Recognizer* recognizer, antlr4::To
     antlr4::Token* previous = parser->getTokenStream()->LT(-1);
 
     // A statement missing its ';' is reported where the ';' belongs, not on the next line.
-    if (expected.contains(static_cast<size_t>(L::SEMI)) && previous && previous->getType() != antlr4::Token::EOF &&
-        previous->getLine() < offending->getLine()) {
+    if (expected.contains(static_cast<size_t>(L::SEMI)) && previous &&
+        previous->getType() != antlr4::Token::EOF && previous->getLine() < offending->getLine()) {
         SourceRange after = at;
         after.begin.line = static_cast<std::uint32_t>(previous->getLine());
         after.begin.column = static_cast<std::uint32_t>(previous->getCharPositionInLine()) + 1 +
                              static_cast<std::uint32_t>(utf8CodePoints(previous->getText()));
         after.end = after.begin;
-        sink_.report(DiagCode::SyntaxError, after,
-                     "expected " + wanted + " after " + quoteToken(previous))
+        sink_
+            .report(DiagCode::SyntaxError, after,
+                    "expected " + wanted + " after " + quoteToken(previous))
             .hint("every statement ends with ';'");
         return;
     }

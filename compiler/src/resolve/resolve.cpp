@@ -21,14 +21,14 @@ std::optional<model::Policy> Resolver::run() {
         policy_.files.push_back(sources_.file(f.id).path);
 
     readHeader();
-    declareTrust();        // levels before qubes: every qube names one
-    declareNames();        // all names before any reference, so order of statements is free
-    resolveNetworks();     // network objects may name each other
-    resolveServices();     // services may name each other
-    resolveQubes();        // properties need every qube and level declared
-    checkNetvmCycles();    // needs every netvm resolved
-    checkAddresses();      // needs every qube's ip
-    resolveFlows();        // need qubes' netvms for the has-network check
+    declareTrust();     // levels before qubes: every qube names one
+    declareNames();     // all names before any reference, so order of statements is free
+    resolveNetworks();  // network objects may name each other
+    resolveServices();  // services may name each other
+    resolveQubes();     // properties need every qube and level declared
+    checkNetvmCycles(); // needs every netvm resolved
+    checkAddresses();   // needs every qube's ip
+    resolveFlows();     // need qubes' netvms for the has-network check
     resolveRpcRules();
     resolveAssertions();
     resolveRequirements();
@@ -50,8 +50,9 @@ void Resolver::readHeader() {
         main = headers.begin();
     if (main == headers.end()) {
         if (!files_.empty())
-            sink_.report(DiagCode::MissingPolicyHeader, SourceRange{primary_, {1, 1}, {1, 1}},
-                         "no policy header")
+            sink_
+                .report(DiagCode::MissingPolicyHeader, SourceRange{primary_, {1, 1}, {1, 1}},
+                        "no policy header")
                 .hint("start the policy with: policy \"NAME\";");
         return;
     }
@@ -63,8 +64,9 @@ void Resolver::readHeader() {
     for (auto it = headers.begin(); it != headers.end(); ++it) {
         if (it == main)
             continue;
-        sink_.report(DiagCode::DuplicatePolicyHeader, it->second,
-                     "a second policy header; a policy has one name")
+        sink_
+            .report(DiagCode::DuplicatePolicyHeader, it->second,
+                    "a second policy header; a policy has one name")
             .note(h.name.range, "the policy is named here")
             .hint("remove this line; imported files need no header");
     }
@@ -76,8 +78,9 @@ void Resolver::declareTrust() {
     std::map<model::LevelId, SourceRange> labelGiven;
 
     auto declare = [&](const ast::TrustLevelDecl& decl) -> model::LevelId {
-        auto found = std::find_if(levels_.begin(), levels_.end(),
-                                  [&](const model::TrustLevel& l) { return l.name == decl.name.text; });
+        auto found = std::find_if(levels_.begin(), levels_.end(), [&](const model::TrustLevel& l) {
+            return l.name == decl.name.text;
+        });
         model::LevelId id;
         if (found == levels_.end()) {
             levels_.push_back({decl.name.text, std::nullopt, decl.name.range});
@@ -103,17 +106,19 @@ void Resolver::declareTrust() {
         }
         model::TrustLevel& level = levels_[id];
         if (level.label && *level.label != *label) {
-            sink_.report(DiagCode::LabelConflict, decl.label->range,
-                         "trust level '" + level.name + "' already has label '" +
-                             std::string(model::labelName(*level.label)) + "'")
+            sink_
+                .report(DiagCode::LabelConflict, decl.label->range,
+                        "trust level '" + level.name + "' already has label '" +
+                            std::string(model::labelName(*level.label)) + "'")
                 .note(labelGiven.at(id), "label given here");
             return id;
         }
         auto [it, inserted] = labelOwner.emplace(decl.label->text, &decl.name);
         if (!inserted && it->second->text != decl.name.text) {
-            sink_.report(DiagCode::LabelConflict, decl.label->range,
-                         "label '" + decl.label->text + "' already marks trust level '" +
-                             it->second->text + "'")
+            sink_
+                .report(DiagCode::LabelConflict, decl.label->range,
+                        "label '" + decl.label->text + "' already marks trust level '" +
+                            it->second->text + "'")
                 .note(it->second->range, "'" + it->second->text + "' declared here")
                 .hint("each trust level needs its own colour, or users cannot tell them apart");
             return id;
@@ -148,9 +153,10 @@ void Resolver::declareTrust() {
             model::LevelId id = declare(decl);
             if (previous) {
                 if (*previous == id || reaches(*previous, id)) {
-                    sink_.report(DiagCode::TrustCycle, decl.name.range,
-                                 "'" + previousDecl->name.text + "' < '" + decl.name.text +
-                                     "' makes the trust order a cycle")
+                    sink_
+                        .report(DiagCode::TrustCycle, decl.name.range,
+                                "'" + previousDecl->name.text + "' < '" + decl.name.text +
+                                    "' makes the trust order a cycle")
                         .note(levels_[id].range, "'" + decl.name.text + "' first declared here")
                         .hint("trust levels must form an order: no level may sit above itself");
                 } else {
@@ -211,8 +217,9 @@ void Resolver::declareNames() {
 
     forEach<ast::NetworkDecl>([&](const ast::NetworkDecl& n, const ast::Statement&) {
         if (n.name.text == "none" || n.name.text == "default") {
-            sink_.report(DiagCode::ReservedName, n.name.range,
-                         "'" + n.name.text + "' is reserved and cannot name a network object")
+            sink_
+                .report(DiagCode::ReservedName, n.name.range,
+                        "'" + n.name.text + "' is reserved and cannot name a network object")
                 .hint("'none' and 'default' mean 'no qube' in Qubes; pick another name");
             return;
         }
@@ -232,8 +239,9 @@ void Resolver::declareNames() {
             return;
         }
         if (auto it = serviceIndex_.find(d.name.text); it != serviceIndex_.end()) {
-            sink_.report(DiagCode::DuplicateName, d.name.range,
-                         "service '" + d.name.text + "' is declared twice")
+            sink_
+                .report(DiagCode::DuplicateName, d.name.range,
+                        "service '" + d.name.text + "' is declared twice")
                 .note(policy_.services[it->second].range, "first declared here");
             return;
         }
@@ -244,8 +252,9 @@ void Resolver::declareNames() {
 
     forEach<ast::RpcServiceDecl>([&](const ast::RpcServiceDecl& d, const ast::Statement&) {
         if (auto it = rpcServiceIndex_.find(d.name.text); it != rpcServiceIndex_.end()) {
-            sink_.report(DiagCode::DuplicateName, d.name.range,
-                         "rpc-service '" + d.name.text + "' is declared twice")
+            sink_
+                .report(DiagCode::DuplicateName, d.name.range,
+                        "rpc-service '" + d.name.text + "' is declared twice")
                 .note(policy_.rpcServices[it->second].range, "first declared here");
             return;
         }
@@ -281,10 +290,10 @@ std::vector<std::string> Resolver::endpointNames() const {
     return out;
 }
 
-void Resolver::reportUnknown(const SourceRange& at, std::string_view what,
-                             const std::string& name, std::span<const std::string> candidates) {
-    auto d = sink_.report(DiagCode::UnknownName, at,
-                          "unknown " + std::string(what) + " '" + name + "'");
+void Resolver::reportUnknown(const SourceRange& at, std::string_view what, const std::string& name,
+                             std::span<const std::string> candidates) {
+    auto d =
+        sink_.report(DiagCode::UnknownName, at, "unknown " + std::string(what) + " '" + name + "'");
     if (auto near = closestName(name, candidates))
         d.hint("did you mean '" + *near + "'?");
 }
@@ -293,8 +302,9 @@ std::optional<model::QubeId> Resolver::lookupQube(const ast::Ref& ref, std::stri
     if (auto it = qubeIndex_.find(ref.text); it != qubeIndex_.end())
         return it->second;
     if (auto n = networkIndex_.find(ref.text); n != networkIndex_.end()) {
-        sink_.report(DiagCode::WrongKindOfName, ref.range,
-                     "'" + ref.text + "' is a network object, not a qube")
+        sink_
+            .report(DiagCode::WrongKindOfName, ref.range,
+                    "'" + ref.text + "' is a network object, not a qube")
             .note(policy_.networks[n->second].range, "declared here");
         return std::nullopt;
     }

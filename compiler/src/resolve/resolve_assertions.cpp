@@ -42,9 +42,11 @@ std::optional<model::Selector> Resolver::selector(const ast::Selector& sel, bool
     case ast::Selector::Kind::Name: {
         if (auto n = networkIndex_.find(sel.ref.text); n != networkIndex_.end()) {
             if (qubesOnly) {
-                sink_.report(DiagCode::SelectorNotAQube, sel.range,
-                             "'" + sel.ref.text + "' is a network object; only qubes have or "
-                                                  "lack network")
+                sink_
+                    .report(DiagCode::SelectorNotAQube, sel.range,
+                            "'" + sel.ref.text +
+                                "' is a network object; only qubes have or "
+                                "lack network")
                     .note(policy_.networks[n->second].range, "declared here");
                 return std::nullopt;
             }
@@ -85,8 +87,9 @@ std::optional<model::Selector> Resolver::selector(const ast::Selector& sel, bool
             out.qube = token->qube;
             return out; // disposables exist at run time even when none is named
         default:
-            sink_.report(DiagCode::TokenNotAllowedHere, sel.range,
-                         "'" + sel.ref.text + "' does not select qubes")
+            sink_
+                .report(DiagCode::TokenNotAllowedHere, sel.range,
+                        "'" + sel.ref.text + "' does not select qubes")
                 .hint("select qubes by name, trust level, @anyvm, @tag:, @type: or @dispvm:NAME");
             return std::nullopt;
         }
@@ -108,6 +111,21 @@ std::vector<model::Selector> Resolver::selectors(const std::vector<ast::Selector
     return out;
 }
 
+std::optional<model::EdgeKind> Resolver::edgeKind(const ast::Ident& name) {
+    if (auto kind = model::edgeKindFromName(name.text))
+        return kind;
+    std::vector<std::string> names;
+    for (int i = 0; i <= static_cast<int>(model::EdgeKind::Admin); ++i)
+        names.emplace_back(model::edgeKindName(static_cast<model::EdgeKind>(i)));
+    auto d = sink_.report(DiagCode::UnknownEdgeKind, name.range,
+                          "'" + name.text + "' is not an edge kind");
+    if (auto near = closestName(name.text, names))
+        d.hint("did you mean '" + *near + "'?");
+    else
+        d.hint("edge kinds are net, rpc, template, dispvm-template, netvm, device and admin");
+    return std::nullopt;
+}
+
 std::optional<model::Waiver> Resolver::waiver(const ast::Waiver& w) {
     model::Waiver out;
     out.range = w.range;
@@ -121,19 +139,9 @@ std::optional<model::Waiver> Resolver::waiver(const ast::Waiver& w) {
         out.rpcTo = rpcTokens(w.rpcTo, RpcColumn::Target);
         return out;
     }
-    auto kind = model::edgeKindFromName(w.edgeKind.text);
-    if (!kind) {
-        std::vector<std::string> names;
-        for (int i = 0; i <= static_cast<int>(model::EdgeKind::Admin); ++i)
-            names.emplace_back(model::edgeKindName(static_cast<model::EdgeKind>(i)));
-        auto d = sink_.report(DiagCode::UnknownEdgeKind, w.edgeKind.range,
-                              "'" + w.edgeKind.text + "' is not an edge kind");
-        if (auto near = closestName(w.edgeKind.text, names))
-            d.hint("did you mean '" + *near + "'?");
-        else
-            d.hint("edge kinds are net, rpc, template, dispvm-template, netvm, device and admin");
+    auto kind = edgeKind(w.edgeKind);
+    if (!kind)
         return std::nullopt;
-    }
     out.kind = *kind;
     if (w.from)
         out.from = selector(*w.from, false);
@@ -141,8 +149,9 @@ std::optional<model::Waiver> Resolver::waiver(const ast::Waiver& w) {
         out.to = selector(*w.to, false);
     if (!w.services.empty()) {
         if (out.kind != model::EdgeKind::Net) {
-            sink_.report(DiagCode::PortsNotAllowed, w.services.front().range,
-                         "only net waivers name services")
+            sink_
+                .report(DiagCode::PortsNotAllowed, w.services.front().range,
+                        "only net waivers name services")
                 .hint("drop ': ...' or waive 'net A -> B : SERVICES'");
             return std::nullopt;
         }
@@ -159,20 +168,9 @@ void Resolver::resolveAssertions() {
         out.from = selectors(a.from, false);
         out.to = selectors(a.to, false);
         for (const ast::Ident& v : a.via) {
-            auto kind = model::edgeKindFromName(v.text);
-            if (!kind) {
-                std::vector<std::string> names;
-                for (int i = 0; i <= static_cast<int>(model::EdgeKind::Admin); ++i)
-                    names.emplace_back(model::edgeKindName(static_cast<model::EdgeKind>(i)));
-                auto d = sink_.report(DiagCode::UnknownEdgeKind, v.range,
-                                      "'" + v.text + "' is not an edge kind");
-                if (auto near = closestName(v.text, names))
-                    d.hint("did you mean '" + *near + "'?");
-                else
-                    d.hint("edge kinds are net, rpc, template, dispvm-template, netvm, device "
-                           "and admin");
+            auto kind = edgeKind(v);
+            if (!kind)
                 continue;
-            }
             if (std::find(out.via.begin(), out.via.end(), *kind) == out.via.end())
                 out.via.push_back(*kind);
         }
@@ -180,12 +178,14 @@ void Resolver::resolveAssertions() {
         for (const ast::ExceptClause& clause : a.excepts) {
             std::string reason;
             if (!clause.because) {
-                sink_.report(DiagCode::ExceptWithoutBecause, clause.range,
-                             "a waiver must say why: 'except ...' without 'because'")
+                sink_
+                    .report(DiagCode::ExceptWithoutBecause, clause.range,
+                            "a waiver must say why: 'except ...' without 'because'")
                     .hint("add: because \"the reason a reviewer should accept\"");
             } else if (blank(clause.because->value)) {
-                sink_.report(DiagCode::EmptyReason, clause.because->range,
-                             "the reason for this waiver is empty")
+                sink_
+                    .report(DiagCode::EmptyReason, clause.because->range,
+                            "the reason for this waiver is empty")
                     .hint("say why the path is acceptable; reviewers read it in every report");
             } else {
                 reason = clause.because->value;
@@ -198,19 +198,18 @@ void Resolver::resolveAssertions() {
         }
         policy_.assertions.push_back(std::move(out));
     });
-    forEach<ast::NoNetworkAssertion>([&](const ast::NoNetworkAssertion& a,
-                                         const ast::Statement& s) {
-        model::Assertion out;
-        out.kind = model::Assertion::Kind::NoNetwork;
-        out.range = s.range;
-        out.from = selectors(a.subjects, true);
-        policy_.assertions.push_back(std::move(out));
-    });
+    forEach<ast::NoNetworkAssertion>(
+        [&](const ast::NoNetworkAssertion& a, const ast::Statement& s) {
+            model::Assertion out;
+            out.kind = model::Assertion::Kind::NoNetwork;
+            out.range = s.range;
+            out.from = selectors(a.subjects, true);
+            policy_.assertions.push_back(std::move(out));
+        });
     // Statement order, whatever their kind: reports list assertions as written.
-    std::stable_sort(policy_.assertions.begin(), policy_.assertions.end(),
-                     [](const model::Assertion& x, const model::Assertion& y) {
-                         return x.range < y.range;
-                     });
+    std::stable_sort(
+        policy_.assertions.begin(), policy_.assertions.end(),
+        [](const model::Assertion& x, const model::Assertion& y) { return x.range < y.range; });
 }
 
 void Resolver::resolveRequirements() {
@@ -232,10 +231,9 @@ void Resolver::resolveRequirements() {
         out.rpcTo = rpcTokens(r.to, RpcColumn::Target);
         policy_.requirements.push_back(std::move(out));
     });
-    std::stable_sort(policy_.requirements.begin(), policy_.requirements.end(),
-                     [](const model::Requirement& x, const model::Requirement& y) {
-                         return x.range < y.range;
-                     });
+    std::stable_sort(
+        policy_.requirements.begin(), policy_.requirements.end(),
+        [](const model::Requirement& x, const model::Requirement& y) { return x.range < y.range; });
 }
 
 } // namespace bulkhead::resolver

@@ -35,9 +35,10 @@ void Resolver::resolveNetworks() {
                     continue;
                 }
                 if (parsed.prefix->masked() != *parsed.prefix)
-                    sink_.report(DiagCode::HostBitsSet, item.range,
-                                 item.text + " has host bits set; it means " +
-                                     parsed.prefix->masked().str())
+                    sink_
+                        .report(DiagCode::HostBitsSet, item.range,
+                                item.text + " has host bits set; it means " +
+                                    parsed.prefix->masked().str())
                         .hint("write the network address, " + parsed.prefix->masked().str());
                 out.push_back(parsed.prefix->masked());
                 continue;
@@ -46,8 +47,9 @@ void Resolver::resolveNetworks() {
             if (it == networkIndex_.end()) {
                 if (qubeIndex_.count(item.text)) {
                     sink_.report(DiagCode::WrongKindOfName, item.range,
-                                 "'" + item.text + "' is a qube; a network object holds "
-                                                   "addresses and other network objects");
+                                 "'" + item.text +
+                                     "' is a qube; a network object holds "
+                                     "addresses and other network objects");
                     continue;
                 }
                 std::vector<std::string> names;
@@ -97,8 +99,9 @@ std::optional<model::PortRange> Resolver::portRange(const ast::PortItem& port, u
     if (!high)
         return std::nullopt;
     if (*high < *low) {
-        sink_.report(DiagCode::InvalidPort, port.range,
-                     "reversed " + std::string(unit) + " range " + port.low + "-" + *port.high)
+        sink_
+            .report(DiagCode::InvalidPort, port.range,
+                    "reversed " + std::string(unit) + " range " + port.low + "-" + *port.high)
             .hint("write the lower bound first: " + *port.high + "-" + port.low);
         return std::nullopt;
     }
@@ -111,8 +114,10 @@ std::optional<model::ServiceMatch> Resolver::protocolMatch(const ast::ServiceIte
         return std::nullopt;
     model::ServiceMatch match{*proto, {}, item.range};
     if (*proto == model::Protocol::Any && !item.ports.empty()) {
-        sink_.report(DiagCode::PortsNotAllowed, item.range, "'any' covers every protocol and "
-                                                            "takes no ports")
+        sink_
+            .report(DiagCode::PortsNotAllowed, item.range,
+                    "'any' covers every protocol and "
+                    "takes no ports")
             .hint("name the protocol: tcp/PORT or udp/PORT");
         return std::nullopt;
     }
@@ -133,8 +138,9 @@ std::optional<model::ServiceMatch> Resolver::protocolMatch(const ast::ServiceIte
 std::optional<model::ServiceUse> Resolver::serviceUse(const ast::ServiceItem& item) {
     if (auto it = serviceIndex_.find(item.name.text); it != serviceIndex_.end()) {
         if (item.hasSlash) {
-            sink_.report(DiagCode::PortsNotAllowed, item.range,
-                         "'" + item.name.text + "' is a declared service and takes no ports")
+            sink_
+                .report(DiagCode::PortsNotAllowed, item.range,
+                        "'" + item.name.text + "' is a declared service and takes no ports")
                 .note(policy_.services[it->second].range, "declared here");
             return std::nullopt;
         }
@@ -196,8 +202,7 @@ void Resolver::resolveServices() {
                 else
                     d.hint("directions are push, pull, both and control");
             } else {
-                service.direction =
-                    static_cast<model::DataDirection>(found - kDirections.begin());
+                service.direction = static_cast<model::DataDirection>(found - kDirections.begin());
             }
         }
         state[id] = Visit::Done;
@@ -218,9 +223,9 @@ std::optional<model::Endpoint> Resolver::endpoint(const ast::Ref& ref) {
             return std::nullopt;
         }
         if (parsed.prefix->masked() != *parsed.prefix)
-            sink_.report(DiagCode::HostBitsSet, ref.range,
-                         ref.text + " has host bits set; it means " +
-                             parsed.prefix->masked().str())
+            sink_
+                .report(DiagCode::HostBitsSet, ref.range,
+                        ref.text + " has host bits set; it means " + parsed.prefix->masked().str())
                 .hint("write the network address, " + parsed.prefix->masked().str());
         e.kind = model::Endpoint::Kind::Prefix;
         e.prefix = parsed.prefix->masked();
@@ -236,8 +241,9 @@ std::optional<model::Endpoint> Resolver::endpoint(const ast::Ref& ref) {
             }
             return e;
         }
-        sink_.report(DiagCode::BadFlowEndpoint, ref.range,
-                     "'" + ref.text + "' cannot be a network endpoint")
+        sink_
+            .report(DiagCode::BadFlowEndpoint, ref.range,
+                    "'" + ref.text + "' cannot be a network endpoint")
             .hint("network flows name qubes, network objects, addresses or @tag:NAME");
         return std::nullopt;
     }
@@ -255,14 +261,16 @@ std::optional<model::Endpoint> Resolver::endpoint(const ast::Ref& ref) {
         if (badNetvm_.count(q->second))
             return std::nullopt; // its netvm error is already reported
         if (q->second == model::Policy::dom0) {
-            sink_.report(DiagCode::EndpointWithoutNetwork, ref.range,
-                         "dom0 has no network: no flow starts or ends there")
+            sink_
+                .report(DiagCode::EndpointWithoutNetwork, ref.range,
+                        "dom0 has no network: no flow starts or ends there")
                 .hint("dom0 never gets network in Qubes; remove it from the flow");
             return std::nullopt;
         }
         if (!qube.netvm && !model::providesNetwork(qube.kind)) {
-            sink_.report(DiagCode::EndpointWithoutNetwork, ref.range,
-                         "qube '" + qube.name + "' has no network: no flow starts or ends there")
+            sink_
+                .report(DiagCode::EndpointWithoutNetwork, ref.range,
+                        "qube '" + qube.name + "' has no network: no flow starts or ends there")
                 .note(qube.range, "declared here")
                 .hint("give it 'netvm NAME;' or remove the flow");
             return std::nullopt;

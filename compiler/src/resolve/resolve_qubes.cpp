@@ -11,10 +11,14 @@ using model::QubeKind;
 
 std::optional<QubeKind> kindFromKeyword(std::string_view k) {
     static constexpr std::pair<std::string_view, QubeKind> kKinds[] = {
-        {"template", QubeKind::Template},     {"qube", QubeKind::AppVM},
-        {"dispvm-template", QubeKind::DispVMTemplate}, {"disposable", QubeKind::DispVM},
-        {"standalone", QubeKind::Standalone}, {"netvm", QubeKind::NetVM},
-        {"firewall", QubeKind::Firewall},     {"usbvm", QubeKind::UsbVM},
+        {"template", QubeKind::Template},
+        {"qube", QubeKind::AppVM},
+        {"dispvm-template", QubeKind::DispVMTemplate},
+        {"disposable", QubeKind::DispVM},
+        {"standalone", QubeKind::Standalone},
+        {"netvm", QubeKind::NetVM},
+        {"firewall", QubeKind::Firewall},
+        {"usbvm", QubeKind::UsbVM},
         {"vpn", QubeKind::Vpn},
     };
     for (auto [name, kind] : kKinds)
@@ -37,7 +41,8 @@ std::string article(QubeKind k) {
 void Resolver::resolveQubes() {
     // Kinds first: template and netvm checks look at the kind of the named qube.
     for (model::QubeId id = 1; id < policy_.qubes.size(); ++id)
-        policy_.qubes[id].kind = kindFromKeyword(qubeDecls_[id]->kind.text).value_or(QubeKind::AppVM);
+        policy_.qubes[id].kind =
+            kindFromKeyword(qubeDecls_[id]->kind.text).value_or(QubeKind::AppVM);
 
     for (model::QubeId id = 1; id < policy_.qubes.size(); ++id) {
         const ast::QubeDecl& decl = *qubeDecls_[id];
@@ -56,8 +61,9 @@ void Resolver::resolveQubes() {
                 continue;
             }
             if (auto [it, inserted] = seen.emplace(key, &prop); !inserted) {
-                sink_.report(DiagCode::DuplicateProperty, prop.name.range,
-                             "'" + key + "' is given twice for qube '" + qube.name + "'")
+                sink_
+                    .report(DiagCode::DuplicateProperty, prop.name.range,
+                            "'" + key + "' is given twice for qube '" + qube.name + "'")
                     .note(it->second->name.range, "first given here");
                 continue;
             }
@@ -71,8 +77,9 @@ void Resolver::resolveQubes() {
 
             if (key == "template") {
                 if (!model::isTemplateBased(qube.kind)) {
-                    sink_.report(DiagCode::PropertyNotAllowed, prop.name.range,
-                                 article(qube.kind) + " has no template")
+                    sink_
+                        .report(DiagCode::PropertyNotAllowed, prop.name.range,
+                                article(qube.kind) + " has no template")
                         .hint(qube.kind == QubeKind::Template
                                   ? "templates are the root of their qubes' file systems"
                                   : "a standalone qube owns its root file system");
@@ -87,15 +94,16 @@ void Resolver::resolveQubes() {
                 QubeKind tk = policy_.qubes[*t].kind;
                 // Service qubes may be named disposables of a dispvm-template.
                 bool service = model::providesNetwork(qube.kind) || qube.kind == QubeKind::UsbVM;
-                bool ok = qube.kind == QubeKind::DispVM
-                              ? tk == QubeKind::DispVMTemplate
-                              : tk == QubeKind::Template ||
-                                    (service && tk == QubeKind::DispVMTemplate);
+                bool ok =
+                    qube.kind == QubeKind::DispVM
+                        ? tk == QubeKind::DispVMTemplate
+                        : tk == QubeKind::Template || (service && tk == QubeKind::DispVMTemplate);
                 if (!ok) {
-                    sink_.report(DiagCode::NotATemplate, v->range,
-                                 "'" + v->text + "' is " + article(tk) + ", not " +
-                                     (qube.kind == QubeKind::DispVM ? "a dispvm-template"
-                                                                    : "a template"))
+                    sink_
+                        .report(DiagCode::NotATemplate, v->range,
+                                "'" + v->text + "' is " + article(tk) + ", not " +
+                                    (qube.kind == QubeKind::DispVM ? "a dispvm-template"
+                                                                   : "a template"))
                         .note(policy_.qubes[*t].range, "declared here")
                         .hint(qube.kind == QubeKind::DispVM
                                   ? "a disposable starts from a dispvm-template"
@@ -117,9 +125,10 @@ void Resolver::resolveQubes() {
                 if (!n)
                     continue;
                 if (!model::providesNetwork(policy_.qubes[*n].kind)) {
-                    sink_.report(DiagCode::NetvmNotProvider, v->range,
-                                 "'" + v->text + "' is " + article(policy_.qubes[*n].kind) +
-                                     " and does not provide network")
+                    sink_
+                        .report(DiagCode::NetvmNotProvider, v->range,
+                                "'" + v->text + "' is " + article(policy_.qubes[*n].kind) +
+                                    " and does not provide network")
                         .hint("a netvm is declared as netvm, firewall or vpn");
                     continue;
                 }
@@ -133,9 +142,10 @@ void Resolver::resolveQubes() {
                 if (!n)
                     continue;
                 if (policy_.qubes[*n].kind != QubeKind::DispVMTemplate) {
-                    sink_.report(DiagCode::NotADispvmTemplate, v->range,
-                                 "'" + v->text + "' is " + article(policy_.qubes[*n].kind) +
-                                     ", not a dispvm-template")
+                    sink_
+                        .report(DiagCode::NotADispvmTemplate, v->range,
+                                "'" + v->text + "' is " + article(policy_.qubes[*n].kind) +
+                                    ", not a dispvm-template")
                         .note(policy_.qubes[*n].range, "declared here");
                     continue;
                 }
@@ -183,19 +193,22 @@ void Resolver::resolveQubes() {
         }
 
         if (!seen.count("trust"))
-            sink_.report(DiagCode::MissingTrust, decl.name.range,
-                         "qube '" + qube.name + "' has no trust level")
+            sink_
+                .report(DiagCode::MissingTrust, decl.name.range,
+                        "qube '" + qube.name + "' has no trust level")
                 .hint("add 'trust LEVEL;' to its block");
         if (model::isTemplateBased(qube.kind) && !seen.count("template"))
-            sink_.report(DiagCode::MissingTemplate, decl.name.range,
-                         article(qube.kind) + " needs a template: qube '" + qube.name + "'")
+            sink_
+                .report(DiagCode::MissingTemplate, decl.name.range,
+                        article(qube.kind) + " needs a template: qube '" + qube.name + "'")
                 .hint(qube.kind == QubeKind::DispVM ? "add 'template DISPVM-TEMPLATE;'"
                                                     : "add 'template TEMPLATE;'");
     }
 
     if (policy_.trust.levels().empty() && policy_.qubes.size() > 1)
-        sink_.report(DiagCode::NoTrustLevels, qubeDecls_[1]->name.range,
-                     "qubes are declared but no trust levels")
+        sink_
+            .report(DiagCode::NoTrustLevels, qubeDecls_[1]->name.range,
+                    "qubes are declared but no trust levels")
             .hint("declare the levels first, lowest first: trust low = red < high = black;");
 }
 
@@ -220,8 +233,7 @@ void Resolver::checkNetvmCycles() {
                 path += policy_.qubes[*it].name + " -> ";
             path += policy_.qubes[cur].name;
             model::QubeId report = *std::min_element(from, walk.end());
-            sink_.report(DiagCode::NetvmCycle, policy_.qubes[report].range,
-                         "netvm cycle: " + path)
+            sink_.report(DiagCode::NetvmCycle, policy_.qubes[report].range, "netvm cycle: " + path)
                 .hint("one qube in the cycle must take its network from outside it, or none");
         }
         for (model::QubeId q : walk)
@@ -241,11 +253,12 @@ void Resolver::checkAddresses() {
             for (const ast::Property& p : qubeDecls_[id]->properties)
                 if (p.name.text == "ip")
                     at = p.range;
-            sink_.report(DiagCode::DuplicateAddress, at,
-                         "qubes '" + policy_.qubes[it->second].name + "' and '" +
-                             policy_.qubes[id].name + "' both have address " + a.str())
-                .note(policy_.qubes[it->second].range, "'" + policy_.qubes[it->second].name +
-                                                           "' declared here");
+            sink_
+                .report(DiagCode::DuplicateAddress, at,
+                        "qubes '" + policy_.qubes[it->second].name + "' and '" +
+                            policy_.qubes[id].name + "' both have address " + a.str())
+                .note(policy_.qubes[it->second].range,
+                      "'" + policy_.qubes[it->second].name + "' declared here");
         }
     }
 }

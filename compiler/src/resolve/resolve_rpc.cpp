@@ -11,14 +11,17 @@ namespace {
 
 using Kind = model::RpcToken::Kind;
 
-const std::vector<std::string> kTokens = {"@adminvm", "@anyvm",  "@default", "@dispvm",
-                                          "@dispvm:", "@tag:",   "@type:"};
+const std::vector<std::string> kTokens = {"@adminvm", "@anyvm", "@default", "@dispvm",
+                                          "@dispvm:", "@tag:",  "@type:"};
 
 std::string_view columnName(RpcColumn c) {
     switch (c) {
-    case RpcColumn::Source: return "source";
-    case RpcColumn::Target: return "target";
-    case RpcColumn::Redirect: return "target= / default_target=";
+    case RpcColumn::Source:
+        return "source";
+    case RpcColumn::Target:
+        return "target";
+    case RpcColumn::Redirect:
+        return "target= / default_target=";
     }
     return "target";
 }
@@ -58,8 +61,9 @@ std::optional<model::RpcServiceSpec> Resolver::rpcService(const ast::RpcServiceR
     if (ref.argument)
         spec.argument = ref.argument->text;
     if (spec.service == "*" && spec.argument) {
-        sink_.report(DiagCode::InvalidRpcService, ref.argument->range,
-                     "only * argument allowed for * service")
+        sink_
+            .report(DiagCode::InvalidRpcService, ref.argument->range,
+                    "only * argument allowed for * service")
             .hint("Qubes refuses an argument on the * service; drop '" + ref.argument->text + "'");
         return std::nullopt;
     }
@@ -68,11 +72,13 @@ std::optional<model::RpcServiceSpec> Resolver::rpcService(const ast::RpcServiceR
         bool isKnown = std::find(known.begin(), known.end(), spec.service) != known.end();
         if (!isKnown && !spec.service.starts_with("admin."))
             if (auto near = closestName(spec.service, known, 2))
-                sink_.report(DiagCode::LikelyMisspelledService, ref.service.range,
-                             "'" + spec.service + "' is not a Qubes service, and '" + *near +
-                                 "' is")
-                    .hint("did you mean '" + *near + "'? For a service of your own, declare it: "
-                          "rpc-service " + spec.service + " data both;");
+                sink_
+                    .report(DiagCode::LikelyMisspelledService, ref.service.range,
+                            "'" + spec.service + "' is not a Qubes service, and '" + *near + "' is")
+                    .hint("did you mean '" + *near +
+                          "'? For a service of your own, declare it: "
+                          "rpc-service " +
+                          spec.service + " data both;");
     }
     return spec;
 }
@@ -120,9 +126,10 @@ std::optional<model::RpcToken> Resolver::rpcToken(const ast::Ref& ref, RpcColumn
         if (!id)
             return std::nullopt;
         if (policy_.qubes[*id].kind != model::QubeKind::DispVMTemplate) {
-            sink_.report(DiagCode::NotADispvmTemplate, ref.range,
-                         "'" + token.value + "' is not a dispvm-template, so '" + t +
-                             "' is refused by Qubes at call time")
+            sink_
+                .report(DiagCode::NotADispvmTemplate, ref.range,
+                        "'" + token.value + "' is not a dispvm-template, so '" + t +
+                            "' is refused by Qubes at call time")
                 .note(policy_.qubes[*id].range, "declared here");
             return std::nullopt;
         }
@@ -145,8 +152,10 @@ std::optional<model::RpcToken> Resolver::rpcToken(const ast::Ref& ref, RpcColumn
             return std::nullopt;
         }
     } else {
-        auto d = sink_.report(DiagCode::UnknownToken, ref.range, "'" + t + "' is not a Qubes token");
-        std::string head = t.substr(0, t.find(':') == std::string::npos ? t.size() : t.find(':') + 1);
+        auto d =
+            sink_.report(DiagCode::UnknownToken, ref.range, "'" + t + "' is not a Qubes token");
+        std::string head =
+            t.substr(0, t.find(':') == std::string::npos ? t.size() : t.find(':') + 1);
         if (auto near = closestName(head, kTokens))
             d.hint("did you mean '" + *near + "'?");
         else
@@ -161,8 +170,9 @@ std::optional<model::RpcToken> Resolver::rpcToken(const ast::Ref& ref, RpcColumn
         return std::nullopt;
     }
     if (!allowedIn(token.kind, column)) {
-        sink_.report(DiagCode::TokenNotAllowedHere, ref.range,
-                     "invalid " + std::string(columnName(column)) + " token: '" + t + "'")
+        sink_
+            .report(DiagCode::TokenNotAllowedHere, ref.range,
+                    "invalid " + std::string(columnName(column)) + " token: '" + t + "'")
             .hint(column == RpcColumn::Redirect
                       ? "a redirect names one qube, @adminvm, @dispvm or @dispvm:NAME"
                   : column == RpcColumn::Source
@@ -172,9 +182,11 @@ std::optional<model::RpcToken> Resolver::rpcToken(const ast::Ref& ref, RpcColumn
     }
     if (column == RpcColumn::Source &&
         (token.kind == Kind::DispVMOf || token.kind == Kind::DispVMTag))
-        sink_.report(DiagCode::SourceNeverMatches, ref.range,
-                     "'" + t + "' as a source parses but never matches: calls come from a "
-                               "disposable's own name (disp1234)")
+        sink_
+            .report(DiagCode::SourceNeverMatches, ref.range,
+                    "'" + t +
+                        "' as a source parses but never matches: calls come from a "
+                        "disposable's own name (disp1234)")
             .hint("name the disposables by a tag they carry, or use @anyvm");
     return token;
 }
@@ -189,15 +201,15 @@ std::vector<model::RpcToken> Resolver::rpcTokens(const std::vector<ast::Ref>& re
 }
 
 void Resolver::resolveRpcRules() {
-    static const std::vector<std::string> kParams = {"target", "default_target", "user",
-                                                     "notify", "autostart"};
+    static const std::vector<std::string> kParams = {"target", "default_target", "user", "notify",
+                                                     "autostart"};
     forEach<ast::RpcRule>([&](const ast::RpcRule& r, const ast::Statement& s) {
         model::RpcRule rule;
         rule.range = s.range;
         auto spec = rpcService(r.service);
         rule.from = rpcTokens(r.from, RpcColumn::Source);
         rule.to = rpcTokens(r.to, RpcColumn::Target);
-        rule.action = r.action.text == "allow"  ? model::RpcAction::Allow
+        rule.action = r.action.text == "allow" ? model::RpcAction::Allow
                       : r.action.text == "ask" ? model::RpcAction::Ask
                                                : model::RpcAction::Deny;
 
@@ -205,9 +217,9 @@ void Resolver::resolveRpcRules() {
         for (const ast::RpcParam& p : r.params) {
             const std::string& key = p.key.text;
             bool known = std::find(kParams.begin(), kParams.end(), key) != kParams.end();
-            bool takes = key == "notify" || (rule.action != model::RpcAction::Deny &&
-                                             (key != "default_target" ||
-                                              rule.action == model::RpcAction::Ask));
+            bool takes = key == "notify" ||
+                         (rule.action != model::RpcAction::Deny &&
+                          (key != "default_target" || rule.action == model::RpcAction::Ask));
             if (!known || !takes) {
                 auto d = sink_.report(DiagCode::UnknownRpcParam, p.key.range,
                                       "'" + key + "' is not a parameter of " + r.action.text);
@@ -222,8 +234,9 @@ void Resolver::resolveRpcRules() {
                 continue;
             }
             if (auto [it, inserted] = seen.emplace(key, &p); !inserted) {
-                sink_.report(DiagCode::DuplicateRpcParam, p.key.range,
-                             "parameter given twice: '" + key + "'")
+                sink_
+                    .report(DiagCode::DuplicateRpcParam, p.key.range,
+                            "parameter given twice: '" + key + "'")
                     .note(it->second->range, "first given here");
                 continue;
             }
@@ -239,8 +252,9 @@ void Resolver::resolveRpcRules() {
                 static const std::regex kUser("[a-z_][a-z0-9_-]*");
                 if (p.value.kind != ast::Ref::Kind::Name ||
                     !std::regex_match(p.value.text, kUser)) {
-                    sink_.report(DiagCode::BadRpcParamValue, p.value.range,
-                                 "'" + p.value.text + "' is not a user name")
+                    sink_
+                        .report(DiagCode::BadRpcParamValue, p.value.range,
+                                "'" + p.value.text + "' is not a user name")
                         .hint("a user name such as root or user");
                     continue;
                 }
@@ -252,11 +266,23 @@ void Resolver::resolveRpcRules() {
             }
         }
 
+        if (rule.action != model::RpcAction::Deny && !rule.target)
+            for (const model::RpcToken& from : rule.from)
+                for (const model::RpcToken& to : rule.to)
+                    if (from.kind == Kind::Qube && to.kind == Kind::Qube && from.qube == to.qube)
+                        sink_
+                            .report(DiagCode::LoopbackCall, to.range,
+                                    "a call from '" + policy_.qubes[to.qube].name +
+                                        "' to itself: Qubes denies it (loopback qrexec "
+                                        "connection not supported)")
+                            .hint("remove '" + policy_.qubes[to.qube].name +
+                                  "' from the targets; a qube runs its own services directly");
         if (rule.action == model::RpcAction::Allow && !rule.target)
             for (const model::RpcToken& t : rule.to)
                 if (t.kind == Kind::Default)
-                    sink_.report(DiagCode::AllowDefaultNeedsTarget, t.range,
-                                 "allow action for @default rule must specify target= option")
+                    sink_
+                        .report(DiagCode::AllowDefaultNeedsTarget, t.range,
+                                "allow action for @default rule must specify target= option")
                         .hint("a call without a target has nowhere to go unless the rule "
                               "names one");
         if (spec)

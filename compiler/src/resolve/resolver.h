@@ -65,6 +65,7 @@ private:
     std::optional<model::Selector> selector(const ast::Selector& sel, bool qubesOnly);
     std::vector<model::Selector> selectors(const std::vector<ast::Selector>& sels, bool qubesOnly);
     std::optional<model::Waiver> waiver(const ast::Waiver& w);
+    std::optional<model::EdgeKind> edgeKind(const ast::Ident& name);
 
     template <class Node, class F> void forEach(F&& f) const {
         for (const ast::File& file : files_)

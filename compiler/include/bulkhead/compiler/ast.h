@@ -94,7 +94,7 @@ struct FlowRule {
 };
 
 struct RpcServiceRef {
-    Ref service; // Name or Star
+    Ref service;                   // Name or Star
     std::optional<Ident> argument; // "+", "+foo"; absent means any argument
     SourceRange range;
 };
@@ -126,9 +126,9 @@ struct Waiver {
     Kind kind = Kind::Rpc;
     Ident edgeKind; // "rpc" for Rpc waivers
     std::optional<RpcServiceRef> service;
-    std::vector<Ref> rpcFrom, rpcTo;         // Rpc waivers
-    std::optional<Selector> from, to;        // Edge waivers
-    std::vector<ServiceItem> services;       // Edge waivers (net)
+    std::vector<Ref> rpcFrom, rpcTo;   // Rpc waivers
+    std::optional<Selector> from, to;  // Edge waivers
+    std::vector<ServiceItem> services; // Edge waivers (net)
     SourceRange range;
 };
 
@@ -161,10 +161,9 @@ struct RpcRequirement {
     std::vector<Ref> to;
 };
 
-using StatementNode =
-    std::variant<PolicyHeader, Import, TrustDecl, NetworkDecl, ServiceDecl, RpcServiceDecl,
-                 QubeDecl, FlowRule, RpcRule, NoPathAssertion, NoNetworkAssertion,
-                 NetRequirement, RpcRequirement>;
+using StatementNode = std::variant<PolicyHeader, Import, TrustDecl, NetworkDecl, ServiceDecl,
+                                   RpcServiceDecl, QubeDecl, FlowRule, RpcRule, NoPathAssertion,
+                                   NoNetworkAssertion, NetRequirement, RpcRequirement>;
 
 struct Statement {
     StatementNode node;

@@ -17,8 +17,8 @@ struct FrontendLimits {
 };
 
 struct FrontendResult {
-    std::vector<ParsedFile> files;        // load order: imports before their importer
-    std::optional<model::Policy> policy;  // present when no error was reported
+    std::vector<ParsedFile> files;       // load order: imports before their importer
+    std::optional<model::Policy> policy; // present when no error was reported
 };
 
 // Root files form one policy. Each file is read once; an import is resolved relative to

@@ -220,8 +220,8 @@ struct Assertion {
 struct Requirement {
     enum class Kind : std::uint8_t { Net, Rpc };
     Kind kind = Kind::Net;
-    std::vector<Endpoint> from, to;    // Net
-    std::vector<ServiceUse> services;  // Net
+    std::vector<Endpoint> from, to;     // Net
+    std::vector<ServiceUse> services;   // Net
     std::optional<RpcServiceSpec> spec; // Rpc
     std::vector<RpcToken> rpcFrom, rpcTo;
     SourceRange range;
@@ -236,8 +236,8 @@ struct Policy {
     std::vector<NetworkObject> networks;
     std::vector<Service> services;
     std::vector<RpcServiceDecl> rpcServices;
-    std::vector<NetFlow> flows;      // in source order
-    std::vector<RpcRule> rpcRules;   // in source order: Qubes' first match
+    std::vector<NetFlow> flows;    // in source order
+    std::vector<RpcRule> rpcRules; // in source order: Qubes' first match
     std::vector<Assertion> assertions;
     std::vector<Requirement> requirements;
 
@@ -247,6 +247,9 @@ struct Policy {
 
 // The qubes a selector stands for (Network selectors stand for none).
 std::vector<QubeId> selectQubes(const Policy& policy, const Selector& selector);
+
+// Qubes' class of a qube: a service qube based on a dispvm-template is a DispVM.
+std::string_view qubesClassOf(const Policy& policy, QubeId qube);
 
 // A canonical, location-free description: two policies with the same meaning describe the
 // same, whatever their layout or comments. Used by fmt's meaning check and `check --show-model`.

@@ -1,0 +1,47 @@
+#pragma once
+// Checks every assertion and requirement of a policy on its built graph.
+#include "build_graph.h"
+
+#include <functional>
+#include <optional>
+#include <vector>
+
+namespace bulkhead::analyzer {
+
+class Checker {
+public:
+    // checkWaivers: report waivers that match no edge. Only meaningful with Qubes' baseline:
+    // without it, a waiver for a path the defaults open has nothing to match.
+    Checker(const model::Policy& policy, Built& built, DiagnosticSink& sink,
+            AnalysisSummary& summary, bool checkWaivers);
+    void run();
+
+    std::vector<NodeId> select(const model::Selector& s) const;
+    // Edge indices of a shortest usable path from any source to any target, in hop order.
+    std::optional<std::vector<std::size_t>>
+    shortestPath(const std::vector<NodeId>& sources, const std::vector<NodeId>& targets,
+                 const std::function<bool(const Edge&)>& usable) const;
+    const model::Waiver* waiverFor(const model::Assertion& a, const Edge& e) const;
+    bool waives(const model::Waiver& w, const Edge& e) const;
+
+private:
+    void noPath(const model::Assertion& a);
+    void noNetwork(const model::Assertion& a);
+    void requirement(const model::Requirement& r);
+    void reportUnusedWaivers(const model::Assertion& a);
+    void reportPath(const model::Assertion& a, const std::vector<std::size_t>& path);
+    std::vector<NodeId> selectAll(const std::vector<model::Selector>& ss) const;
+    bool tokenCovers(const model::RpcToken& t, NodeId n) const;
+    bool selectorCovers(const model::Selector& s, NodeId n) const;
+    std::string direction(NodeId from, NodeId to) const;
+
+    const model::Policy& policy_;
+    Built& built_;
+    const Graph& g_;
+    DiagnosticSink& sink_;
+    AnalysisSummary& summary_;
+    bool checkWaivers_;
+    std::vector<std::size_t> firstEdge_; // by node: index of its first outgoing edge
+};
+
+} // namespace bulkhead::analyzer

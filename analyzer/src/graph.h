@@ -1,0 +1,63 @@
+#pragma once
+// The influence graph of docs/semantics.md: nodes, typed edges with their origin.
+#include "bulkhead/compiler/model.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace bulkhead::analyzer {
+
+using NodeId = std::uint32_t;
+
+struct Node {
+    enum class Kind : std::uint8_t { Qube, Disposables, External };
+    Kind kind = Kind::Qube;
+    std::string name;                        // qube name, "@dispvm:X", network object or literal
+    model::QubeId qube = 0;                  // Qube; for Disposables: the dispvm-template X
+    std::optional<model::NetworkId> network; // External from a network object
+    std::vector<IpPrefix> prefixes;          // External
+    std::optional<model::LevelId> trust;     // empty: dom0 (top) or external (bottom)
+};
+
+struct Edge {
+    NodeId from = 0;
+    NodeId to = 0;
+    model::EdgeKind kind = model::EdgeKind::Net;
+    bool needsAsk = false;
+    std::string service;  // rpc: service name ("" for other services); net: service name or spec
+    std::string argument; // rpc: argument class ("" for any other argument)
+    std::optional<model::ServiceId> netService; // net edges from a declared service
+    std::string netMatches; // net edges: the service's protocols and ports, canonical text
+    std::string detail;     // a concrete request or packet, or the Qubes fact
+    SourceRange origin;     // the rule or declaration that creates it (may be invalid for facts)
+    std::string originText; // when there is no range: what creates it
+    // Who started the call or connection (rpc, net) or holds the role (template, netvm):
+    // waivers name edges this way round, whichever way the data moves.
+    NodeId initiator = 0;
+    NodeId responder = 0;
+};
+
+// Canonical text of a service's protocols and ports ("tcp/22,80-90 udp/53").
+std::string matchesKey(const std::vector<model::ServiceMatch>& matches);
+
+class Graph {
+public:
+    NodeId add(Node n);
+    void addEdge(Edge e);
+    const std::vector<Node>& nodes() const { return nodes_; }
+    const std::vector<Edge>& edges() const { return edges_; }
+    std::optional<NodeId> qubeNode(model::QubeId q) const;
+    std::optional<NodeId> disposablesOf(model::QubeId dvm) const;
+    std::optional<NodeId> externalNode(const std::string& name) const;
+    // Edges sorted (from, to, kind, service) and duplicates of the same fact dropped, so every
+    // search visits them in one fixed order.
+    void seal();
+
+private:
+    std::vector<Node> nodes_;
+    std::vector<Edge> edges_;
+};
+
+} // namespace bulkhead::analyzer

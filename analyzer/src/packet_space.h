@@ -1,0 +1,42 @@
+#pragma once
+// Packet questions over network flows, decided by Z3 bit-vectors: is some packet of a flow
+// permitted from one node to another (deny carve-outs included), and is every packet of a
+// required service permitted? Witnesses are concrete packets.
+#include "graph.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace bulkhead::analyzer {
+
+// Z3 ran out of its budget (or failed): the question is unanswered, never silently "no".
+struct ProverUnknown {
+    std::string reason;
+};
+
+class PacketSpace {
+public:
+    PacketSpace(const model::Policy& policy, const Graph& graph, std::uint64_t rlimit);
+    ~PacketSpace();
+    PacketSpace(const PacketSpace&) = delete;
+    PacketSpace& operator=(const PacketSpace&) = delete;
+
+    // A packet of `use` from a to b that flow f permits and no deny removes, described for a
+    // report; nothing when there is none. Throws ProverUnknown.
+    std::optional<std::string> permitted(const model::NetFlow& f, const model::ServiceUse& use,
+                                         NodeId a, NodeId b);
+
+    // A packet of `uses` from a to b that the policy does not permit; nothing when all are.
+    std::optional<std::string> unpermitted(const std::vector<model::ServiceUse>& uses, NodeId a,
+                                           NodeId b);
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+// Does a flow endpoint stand for this qube or disposables node (by name or tag)?
+bool endpointCovers(const model::Policy& policy, const model::Endpoint& e, const Node& n);
+
+} // namespace bulkhead::analyzer

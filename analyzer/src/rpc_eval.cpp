@@ -1,0 +1,337 @@
+#include "rpc_eval.h"
+
+#include <algorithm>
+#include <set>
+
+namespace bulkhead::analyzer::rpc {
+namespace {
+
+bool isDom0Name(const std::string& n) {
+    return n == "dom0" || n == "@adminvm" || n == "uuid:00000000-0000-0000-0000-000000000000";
+}
+
+bool hasTag(const SystemQube& q, const std::string& tag) {
+    return std::binary_search(q.tags.begin(), q.tags.end(), tag);
+}
+
+} // namespace
+
+Token parseToken(const std::string& text) {
+    using K = Token::Kind;
+    auto valued = [&](std::size_t prefix, K kind) {
+        std::string v = text.substr(prefix);
+        return v.empty() ? Token{K::Invalid, text} : Token{kind, v};
+    };
+    if (text == "*")
+        return {K::Wildcard, {}};
+    if (text == "@adminvm")
+        return {K::AdminVM, {}};
+    if (text == "@anyvm")
+        return {K::AnyVM, {}};
+    if (text == "@default")
+        return {K::Default, {}};
+    if (text == "@dispvm")
+        return {K::DispVM, {}};
+    if (text.starts_with("@dispvm:@tag:"))
+        return valued(13, K::DispVMTag);
+    if (text.starts_with("@dispvm:"))
+        return valued(8, K::DispVMOf);
+    if (text.starts_with("@tag:"))
+        return valued(5, K::Tag);
+    if (text.starts_with("@type:"))
+        return valued(6, K::Type);
+    if (text.starts_with("@") || text.empty())
+        return {K::Invalid, text};
+    return {K::Name, text};
+}
+
+std::optional<std::size_t> System::find(const std::string& name) const {
+    if (isDom0Name(name))
+        return 0;
+    for (std::size_t i = 0; i < qubes.size(); ++i)
+        if (qubes[i].name == name)
+            return i;
+    return std::nullopt;
+}
+
+Evaluator::Evaluator(const System& system, std::vector<Rule> rules)
+    : system_(system), rules_(std::move(rules)) {}
+
+const SystemQube& Evaluator::info(const Caller& c) const {
+    return system_.qubes.at(c.qube);
+}
+
+bool Evaluator::sourceMatches(const Token& t, const Caller& c) const {
+    using K = Token::Kind;
+    // A disposable calls under its own name (disp1234), of type DispVM, with its template's
+    // tags and default_dispvm.
+    bool dom0 = !c.disposable && c.qube == 0;
+    switch (t.kind) {
+    case K::Name:
+        return !c.disposable && (isDom0Name(t.value) ? dom0 : info(c).name == t.value);
+    case K::Wildcard:
+        return true;
+    case K::AdminVM:
+        return dom0;
+    case K::AnyVM:
+        return !dom0;
+    case K::Tag:
+        return hasTag(info(c), t.value);
+    case K::Type:
+        return (c.disposable ? std::string("DispVM") : info(c).type) == t.value;
+    default:
+        return false; // @dispvm:... as a source never matches (§1.5)
+    }
+}
+
+bool Evaluator::targetMatches(const Token& t, const Caller& c, const Target& r) const {
+    using K = Token::Kind;
+    using T = Target::Kind;
+    bool toDom0 = (r.kind == T::Qube && r.qube == 0) || r.kind == T::AdminVM;
+    const SystemQube& src = info(c);
+    switch (t.kind) {
+    case K::Name:
+        if (isDom0Name(t.value))
+            return toDom0;
+        return r.kind == T::Qube && system_.qubes[r.qube].name == t.value;
+    case K::Wildcard:
+        return true;
+    case K::AdminVM:
+        return toDom0;
+    case K::AnyVM:
+        return !toDom0;
+    case K::Default:
+        return r.kind == T::Default;
+    case K::DispVM:
+        return r.kind == T::DispVM;
+    case K::DispVMOf: {
+        if (r.kind == T::DispVMOf)
+            return system_.qubes[r.qube].name == t.value;
+        return r.kind == T::DispVM && src.defaultDispvm &&
+               system_.qubes[*src.defaultDispvm].name == t.value;
+    }
+    case K::DispVMTag: {
+        std::optional<std::size_t> dvm;
+        if (r.kind == T::DispVMOf)
+            dvm = r.qube;
+        else if (r.kind == T::DispVM)
+            dvm = src.defaultDispvm;
+        return dvm && system_.qubes[*dvm].dispvmTemplate && hasTag(system_.qubes[*dvm], t.value);
+    }
+    // @tag and @type look the target name up in the system info: dom0 by name matches,
+    // "@adminvm" is not a key and does not (§1.5).
+    case K::Tag:
+        return r.kind == T::Qube && hasTag(system_.qubes[r.qube], t.value);
+    case K::Type:
+        return r.kind == T::Qube && system_.qubes[r.qube].type == t.value;
+    case K::Invalid:
+        return false;
+    }
+    return false;
+}
+
+bool Evaluator::ruleApplies(const Rule& r, const std::string& service,
+                            const std::string& argument) const {
+    if (r.service != "*" && r.service != service)
+        return false;
+    return !r.argument || (!argument.empty() && *r.argument == argument);
+}
+
+std::optional<Landing> Evaluator::resolve(const Target& t, const Caller& caller,
+                                          std::string& why) const {
+    switch (t.kind) {
+    case Target::Kind::Qube:
+        return Landing{false, t.qube};
+    case Target::Kind::AdminVM:
+        return Landing{false, 0};
+    case Target::Kind::Default:
+        why = "no target is specified by caller or policy";
+        return std::nullopt;
+    case Target::Kind::DispVM:
+        if (!info(caller).defaultDispvm) {
+            why = "no DispVM base is set for this VM";
+            return std::nullopt;
+        }
+        return Landing{true, *info(caller).defaultDispvm};
+    case Target::Kind::DispVMOf:
+        return Landing{true, t.qube};
+    }
+    return std::nullopt;
+}
+
+std::optional<Landing> Evaluator::resolve(const Token& t, const Caller& caller,
+                                          std::string& why) const {
+    using K = Token::Kind;
+    switch (t.kind) {
+    case K::Name: {
+        auto q = system_.find(t.value);
+        if (!q) {
+            why = "redirect target " + t.value + " does not exist";
+            return std::nullopt;
+        }
+        return Landing{false, *q};
+    }
+    case K::AdminVM:
+        return Landing{false, 0};
+    case K::DispVM:
+        return resolve(Target{Target::Kind::DispVM, 0}, caller, why);
+    case K::DispVMOf: {
+        auto q = system_.find(t.value);
+        if (!q || !system_.qubes[*q].dispvmTemplate) {
+            why = "not a template for dispvm: " + t.value;
+            return std::nullopt;
+        }
+        return Landing{true, *q};
+    }
+    default:
+        why = "invalid redirect";
+        return std::nullopt;
+    }
+}
+
+std::vector<Landing> Evaluator::askTargets(const std::string& service, const std::string& argument,
+                                           const Caller& caller) const {
+    // collect_targets_for_ask: every rule matching service, argument and source, walked in
+    // reverse; deny removes, allow and ask add, the target column or the redirect expanded.
+    using K = Token::Kind;
+    std::set<std::pair<bool, std::size_t>> out; // (disposable, qube)
+    bool anyDispvm = false;                     // the bare @dispvm, resolved at the end
+    for (auto it = rules_.rbegin(); it != rules_.rend(); ++it) {
+        const Rule& r = *it;
+        if (!ruleApplies(r, service, argument) || !sourceMatches(r.source, caller))
+            continue;
+        const Token& t = r.redirect ? *r.redirect : r.target;
+        std::vector<std::pair<bool, std::size_t>> expanded;
+        bool dispvm = false;
+        auto allQubes = [&](bool withDom0) {
+            for (std::size_t q = withDom0 ? 0 : 1; q < system_.qubes.size(); ++q)
+                expanded.emplace_back(false, q);
+            for (std::size_t q = 0; q < system_.qubes.size(); ++q)
+                if (system_.qubes[q].dispvmTemplate)
+                    expanded.emplace_back(true, q);
+            dispvm = true;
+        };
+        switch (t.kind) {
+        case K::Name:
+            if (auto q = system_.find(t.value))
+                expanded.emplace_back(false, *q);
+            break;
+        case K::Wildcard:
+            allQubes(true);
+            break;
+        case K::AnyVM:
+            allQubes(false);
+            break;
+        case K::AdminVM:
+            expanded.emplace_back(false, 0);
+            break;
+        case K::DispVM:
+            dispvm = true;
+            break;
+        case K::DispVMOf:
+            if (auto q = system_.find(t.value); q && system_.qubes[*q].dispvmTemplate)
+                expanded.emplace_back(true, *q);
+            break;
+        case K::DispVMTag:
+            for (std::size_t q = 0; q < system_.qubes.size(); ++q)
+                if (system_.qubes[q].dispvmTemplate && hasTag(system_.qubes[q], t.value))
+                    expanded.emplace_back(true, q);
+            break;
+        case K::Tag:
+            for (std::size_t q = 0; q < system_.qubes.size(); ++q)
+                if (hasTag(system_.qubes[q], t.value))
+                    expanded.emplace_back(false, q);
+            break;
+        case K::Type:
+            for (std::size_t q = 0; q < system_.qubes.size(); ++q)
+                if (system_.qubes[q].type == t.value)
+                    expanded.emplace_back(false, q);
+            break;
+        default:
+            break;
+        }
+        for (const auto& e : expanded) {
+            if (r.action == Rule::Action::Deny)
+                out.erase(e);
+            else
+                out.insert(e);
+        }
+        if (dispvm)
+            anyDispvm = r.action != Rule::Action::Deny;
+    }
+    if (anyDispvm && info(caller).defaultDispvm)
+        out.emplace(true, *info(caller).defaultDispvm);
+    std::vector<Landing> landings;
+    for (const auto& [disp, q] : out) {
+        if (!disp && !caller.disposable && q == caller.qube)
+            continue; // the source itself is never offered
+        landings.push_back({disp, q});
+    }
+    return landings;
+}
+
+Decision Evaluator::evaluate(const std::string& service, const std::string& argument,
+                             const Caller& caller, const Target& target) const {
+    Decision d;
+    for (const Rule& r : rules_) {
+        if (!ruleApplies(r, service, argument) || !sourceMatches(r.source, caller) ||
+            !targetMatches(r.target, caller, target))
+            continue;
+        d.rule = &r;
+        switch (r.action) {
+        case Rule::Action::Deny:
+            d.reason = "denied by policy";
+            return d;
+        case Rule::Action::Allow: {
+            // A redirect is not re-checked against any rule (§1.6).
+            std::optional<Landing> l = r.redirect ? resolve(*r.redirect, caller, d.reason)
+                                                  : resolve(target, caller, d.reason);
+            if (!l)
+                return d;
+            if (!l->disposable && !caller.disposable && l->qube == caller.qube) {
+                d.reason = "loopback qrexec connection not supported";
+                return d;
+            }
+            d.result = Decision::Result::Allow;
+            d.landings = {*l};
+            return d;
+        }
+        case Rule::Action::Ask:
+            if (r.redirect) {
+                // Ask.evaluate: with target=, that target is the only choice offered.
+                std::optional<Landing> l = resolve(*r.redirect, caller, d.reason);
+                if (!l)
+                    return d;
+                d.landings = {*l};
+            } else {
+                d.landings = askTargets(service, argument, caller);
+            }
+            if (d.landings.empty()) {
+                d.reason = "no target is available to choose from";
+                return d;
+            }
+            d.result = Decision::Result::Ask;
+            return d;
+        }
+    }
+    d.reason = "no matching rule found";
+    return d;
+}
+
+std::vector<std::string> Evaluator::services() const {
+    std::set<std::string> out;
+    for (const Rule& r : rules_)
+        if (r.service != "*")
+            out.insert(r.service);
+    return {out.begin(), out.end()};
+}
+
+std::vector<std::string> Evaluator::arguments(const std::string& service) const {
+    std::set<std::string> out;
+    for (const Rule& r : rules_)
+        if ((r.service == service || r.service == "*") && r.argument)
+            out.insert(*r.argument);
+    return {out.begin(), out.end()};
+}
+
+} // namespace bulkhead::analyzer::rpc

@@ -1,0 +1,112 @@
+#pragma once
+// qrexec policy evaluation exactly as Qubes' policy daemon does it
+// (research/qubes-formats.md §1.4-1.8): tokens, first match, redirects, ask target lists.
+#include "bulkhead/analyzer/analyzer.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace bulkhead::analyzer::rpc {
+
+// A Qubes token in Qubes' spelling, parsed once.
+struct Token {
+    enum class Kind : std::uint8_t {
+        Name,
+        Wildcard,
+        AdminVM,
+        AnyVM,
+        Default,
+        DispVM,
+        DispVMOf,
+        DispVMTag,
+        Tag,
+        Type,
+        Invalid
+    };
+    Kind kind = Kind::Invalid;
+    std::string value; // Name, DispVMOf, DispVMTag, Tag, Type
+};
+Token parseToken(const std::string& text);
+
+// What Qubes' system info says about one qube (internal.GetSystemInfo).
+struct SystemQube {
+    std::string name;
+    std::string type;                         // AdminVM, AppVM, TemplateVM, DispVM, StandaloneVM
+    std::vector<std::string> tags;            // sorted
+    std::optional<std::size_t> defaultDispvm; // index into System::qubes
+    bool dispvmTemplate = false;
+};
+
+struct System {
+    std::vector<SystemQube> qubes; // qubes[0] is dom0
+    std::optional<std::size_t> find(const std::string& name) const;
+};
+
+// A request's intended target, already verified as Qubes does.
+struct Target {
+    enum class Kind : std::uint8_t { Qube, AdminVM, Default, DispVM, DispVMOf };
+    Kind kind = Kind::Default;
+    std::size_t qube = 0; // Qube, DispVMOf (the dispvm template)
+    bool operator==(const Target&) const = default;
+};
+
+// Where a call lands: a qube, or a new disposable of a dispvm template.
+struct Landing {
+    bool disposable = false;
+    std::size_t qube = 0; // the qube, or the dispvm template
+    bool operator==(const Landing&) const = default;
+};
+
+struct Rule {
+    std::string service;
+    std::optional<std::string> argument;
+    Token source;
+    Token target;
+    enum class Action : std::uint8_t { Allow, Deny, Ask } action = Action::Deny;
+    std::optional<Token> redirect;
+    std::optional<Token> defaultTarget;
+    SourceRange range;
+};
+
+struct Decision {
+    enum class Result : std::uint8_t { Deny, Allow, Ask } result = Result::Deny;
+    const Rule* rule = nullptr;    // the deciding rule; null when no rule matched
+    std::vector<Landing> landings; // Allow: one; Ask: the user's choices
+    std::string reason;            // why a match still denies (no target, loopback, ...)
+};
+
+// A caller: a qube, or a disposable of a dispvm template (calls under its own disp name).
+struct Caller {
+    std::size_t qube = 0;
+    bool disposable = false;
+};
+
+class Evaluator {
+public:
+    Evaluator(const System& system, std::vector<Rule> rules);
+
+    // The decision for service+argument (argument "" stands for one no rule names).
+    Decision evaluate(const std::string& service, const std::string& argument, const Caller& caller,
+                      const Target& target) const;
+
+    // Service names and, per service, argument values that some rule names.
+    std::vector<std::string> services() const;
+    std::vector<std::string> arguments(const std::string& service) const;
+    const std::vector<Rule>& rules() const { return rules_; }
+
+private:
+    bool sourceMatches(const Token& t, const Caller& c) const;
+    bool targetMatches(const Token& t, const Caller& c, const Target& r) const;
+    bool ruleApplies(const Rule& r, const std::string& service, const std::string& argument) const;
+    std::vector<Landing> askTargets(const std::string& service, const std::string& argument,
+                                    const Caller& caller) const;
+    std::optional<Landing> resolve(const Token& t, const Caller& caller, std::string& why) const;
+    std::optional<Landing> resolve(const Target& t, const Caller& caller, std::string& why) const;
+    const SystemQube& info(const Caller& c) const;
+
+    const System& system_;
+    std::vector<Rule> rules_;
+};
+
+} // namespace bulkhead::analyzer::rpc

@@ -1,0 +1,23 @@
+#pragma once
+// Qubes' shipped policy as the analyzer's baseline: read with the policy.d importer, every
+// file put in the source manager so each hop of a witness can show its line.
+#include "bulkhead/analyzer/analyzer.h"
+#include "bulkhead/compiler/diagnostics.h"
+
+#include <string>
+#include <vector>
+
+namespace bulkhead::cli {
+
+struct BaselineChoice {
+    std::vector<std::string> policyDirs; // empty: Qubes' own locations when they exist
+    std::string legacyDir;               // empty: Qubes' default
+    bool none = false;                   // --no-baseline
+};
+
+// Fills options.baseline; reports BH1004 when no baseline is used and BH1007 when Qubes
+// would refuse the baseline. Returns false when the baseline could not be used.
+bool loadBaseline(const BaselineChoice& choice, SourceManager& sources, DiagnosticSink& sink,
+                  analyzer::AnalysisOptions& options);
+
+} // namespace bulkhead::cli
