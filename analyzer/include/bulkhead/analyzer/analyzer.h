@@ -7,6 +7,7 @@
 #include "bulkhead/compiler/model.h"
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -49,5 +50,41 @@ struct AnalysisSummary {
 
 AnalysisSummary analyze(const model::Policy& policy, const AnalysisOptions& options,
                         DiagnosticSink& sink);
+
+// One qrexec request as Qubes' policy daemon decides it.
+struct RpcDecision {
+    std::string result;               // "allow", "ask" or "deny"
+    std::vector<std::string> targets; // where it may land: qube names, "@dispvm:X" for a new
+                                      // disposable of X; sorted
+    std::optional<SourceRange> rule;  // the deciding rule; empty when none matched
+};
+
+// The built graph, open to questions: what explain and the differential tests ask.
+class Analysis {
+public:
+    // Throws std::runtime_error when Z3 gives up on a packet question.
+    static std::unique_ptr<Analysis> build(const model::Policy& policy,
+                                           const AnalysisOptions& options);
+    ~Analysis();
+    Analysis(const Analysis&) = delete;
+    Analysis& operator=(const Analysis&) = delete;
+
+    // caller: a qube name, or "@dispvm:X" for a disposable of X. target: what the caller
+    // asks for, in Qubes' spelling: a qube name, "@adminvm", "@default", "@dispvm",
+    // "@dispvm:X". argument: "" for one that no rule names, else "+arg".
+    RpcDecision decide(const std::string& service, const std::string& argument,
+                       const std::string& caller, const std::string& target) const;
+    // Graph nodes by name (qubes, "@dispvm:X", network objects, address literals).
+    std::vector<std::string> nodes() const;
+    // Is there a path from one node to another over edges of any kind (no waivers)?
+    bool reaches(const std::string& from, const std::string& to) const;
+    // Direct edges as "from => to [kind]" lines, sorted: for tests and debugging.
+    std::vector<std::string> edges() const;
+
+private:
+    Analysis();
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
 
 } // namespace bulkhead::analyzer

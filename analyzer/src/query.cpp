@@ -1,0 +1,132 @@
+// The question-answering face of the analyzer (analyzer.h: Analysis).
+#include "bulkhead/analyzer/analyzer.h"
+
+#include "build_graph.h"
+
+#include <algorithm>
+#include <deque>
+#include <stdexcept>
+
+namespace bulkhead::analyzer {
+
+struct Analysis::Impl {
+    std::unique_ptr<Built> built;
+
+    std::optional<NodeId> node(const std::string& name) const {
+        const auto& nodes = built->graph.nodes();
+        for (NodeId n = 0; n < nodes.size(); ++n)
+            if (nodes[n].name == name)
+                return n;
+        return std::nullopt;
+    }
+};
+
+Analysis::Analysis() : impl_(std::make_unique<Impl>()) {}
+Analysis::~Analysis() = default;
+
+std::unique_ptr<Analysis> Analysis::build(const model::Policy& policy,
+                                          const AnalysisOptions& options) {
+    std::unique_ptr<Analysis> a(new Analysis());
+    try {
+        a->impl_->built = buildGraph(policy, options);
+    } catch (const ProverUnknown& e) {
+        throw std::runtime_error("could not prove: " + e.reason);
+    }
+    return a;
+}
+
+RpcDecision Analysis::decide(const std::string& service, const std::string& argument,
+                             const std::string& caller, const std::string& target) const {
+    const Built& b = *impl_->built;
+    const rpc::System& sys = b.system;
+    auto fail = [](const std::string& why) { return std::invalid_argument(why); };
+
+    rpc::Caller c;
+    if (caller.starts_with("@dispvm:")) {
+        auto q = sys.find(caller.substr(8));
+        if (!q || !sys.qubes[*q].dispvmTemplate)
+            throw fail("no disposables of " + caller);
+        c = {*q, true};
+    } else {
+        auto q = sys.find(caller);
+        if (!q)
+            throw fail("unknown caller " + caller);
+        c = {*q, false};
+    }
+    rpc::Target t;
+    if (target == "@adminvm")
+        t = {rpc::Target::Kind::AdminVM, 0};
+    else if (target == "@default")
+        t = {rpc::Target::Kind::Default, 0};
+    else if (target == "@dispvm")
+        t = {rpc::Target::Kind::DispVM, 0};
+    else if (target.starts_with("@dispvm:")) {
+        auto q = sys.find(target.substr(8));
+        if (!q || !sys.qubes[*q].dispvmTemplate)
+            throw fail("not a template for dispvm: " + target);
+        t = {rpc::Target::Kind::DispVMOf, *q};
+    } else if (auto q = sys.find(target); q && target != "@adminvm") {
+        t = {rpc::Target::Kind::Qube, *q};
+    } else {
+        t = {rpc::Target::Kind::Default, 0}; // Qubes turns unknown names into @default
+    }
+
+    rpc::Decision d = b.evaluator->evaluate(service, argument, c, t);
+    RpcDecision out;
+    out.result = d.result == rpc::Decision::Result::Allow ? "allow"
+                 : d.result == rpc::Decision::Result::Ask ? "ask"
+                                                          : "deny";
+    for (const rpc::Landing& l : d.landings)
+        out.targets.push_back(l.disposable ? "@dispvm:" + sys.qubes[l.qube].name
+                                           : sys.qubes[l.qube].name);
+    std::sort(out.targets.begin(), out.targets.end());
+    if (d.rule)
+        out.rule = d.rule->range;
+    return out;
+}
+
+std::vector<std::string> Analysis::nodes() const {
+    std::vector<std::string> out;
+    for (const Node& n : impl_->built->graph.nodes())
+        out.push_back(n.name);
+    return out;
+}
+
+bool Analysis::reaches(const std::string& from, const std::string& to) const {
+    const Graph& g = impl_->built->graph;
+    auto a = impl_->node(from), b = impl_->node(to);
+    if (!a || !b)
+        throw std::invalid_argument("unknown node " + (a ? to : from));
+    std::vector<bool> seen(g.nodes().size(), false);
+    std::deque<NodeId> queue{*a};
+    seen[*a] = true;
+    while (!queue.empty()) {
+        NodeId u = queue.front();
+        queue.pop_front();
+        for (const Edge& e : g.edges()) {
+            if (e.from != u)
+                continue;
+            if (e.to == *b)
+                return true;
+            if (!seen[e.to]) {
+                seen[e.to] = true;
+                queue.push_back(e.to);
+            }
+        }
+    }
+    return false;
+}
+
+std::vector<std::string> Analysis::edges() const {
+    const Graph& g = impl_->built->graph;
+    std::vector<std::string> out;
+    for (const Edge& e : g.edges())
+        out.push_back(g.nodes()[e.from].name + " => " + g.nodes()[e.to].name + " [" +
+                      std::string(model::edgeKindName(e.kind)) + (e.needsAsk ? ", ask" : "") +
+                      "]");
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+}
+
+} // namespace bulkhead::analyzer
