@@ -82,6 +82,10 @@ RpcDecision Analysis::decide(const std::string& service, const std::string& argu
     std::sort(out.targets.begin(), out.targets.end());
     if (d.rule)
         out.rule = d.rule->range;
+    std::vector<const rpc::Rule*> all = b.evaluator->matching(service, argument, c, t);
+    for (std::size_t i = 1; i < all.size(); ++i)
+        out.beaten.push_back(all[i]->range);
+    out.reason = d.reason;
     return out;
 }
 
@@ -117,13 +121,46 @@ bool Analysis::reaches(const std::string& from, const std::string& to) const {
     return false;
 }
 
+std::vector<Hop> Analysis::path(const std::string& from, const std::string& to) const {
+    const Graph& g = impl_->built->graph;
+    auto a = impl_->node(from), b = impl_->node(to);
+    if (!a || !b)
+        throw std::invalid_argument("unknown node " + (a ? to : from));
+    std::vector<std::optional<std::size_t>> parent(g.nodes().size());
+    std::vector<bool> seen(g.nodes().size(), false);
+    std::deque<NodeId> queue{*a};
+    seen[*a] = true;
+    while (!queue.empty() && !seen[*b]) {
+        NodeId u = queue.front();
+        queue.pop_front();
+        for (std::size_t i = 0; i < g.edges().size(); ++i) {
+            const Edge& e = g.edges()[i];
+            if (e.from != u || seen[e.to])
+                continue;
+            seen[e.to] = true;
+            parent[e.to] = i;
+            queue.push_back(e.to);
+        }
+    }
+    std::vector<Hop> hops;
+    if (!seen[*b] || *a == *b)
+        return hops;
+    for (NodeId at = *b; parent[at]; at = g.edges()[*parent[at]].from) {
+        const Edge& e = g.edges()[*parent[at]];
+        hops.push_back({g.nodes()[e.from].name, g.nodes()[e.to].name,
+                        std::string(model::edgeKindName(e.kind)) + (e.needsAsk ? ", ask" : ""),
+                        e.detail, e.origin});
+    }
+    std::reverse(hops.begin(), hops.end());
+    return hops;
+}
+
 std::vector<std::string> Analysis::edges() const {
     const Graph& g = impl_->built->graph;
     std::vector<std::string> out;
     for (const Edge& e : g.edges())
         out.push_back(g.nodes()[e.from].name + " => " + g.nodes()[e.to].name + " [" +
-                      std::string(model::edgeKindName(e.kind)) + (e.needsAsk ? ", ask" : "") +
-                      "]");
+                      std::string(model::edgeKindName(e.kind)) + (e.needsAsk ? ", ask" : "") + "]");
     std::sort(out.begin(), out.end());
     out.erase(std::unique(out.begin(), out.end()), out.end());
     return out;

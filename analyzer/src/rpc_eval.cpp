@@ -318,6 +318,17 @@ Decision Evaluator::evaluate(const std::string& service, const std::string& argu
     return d;
 }
 
+std::vector<const Rule*> Evaluator::matching(const std::string& service,
+                                             const std::string& argument, const Caller& caller,
+                                             const Target& target) const {
+    std::vector<const Rule*> out;
+    for (const Rule& r : rules_)
+        if (ruleApplies(r, service, argument) && sourceMatches(r.source, caller) &&
+            targetMatches(r.target, caller, target))
+            out.push_back(&r);
+    return out;
+}
+
 std::vector<std::string> Evaluator::services() const {
     std::set<std::string> out;
     for (const Rule& r : rules_)

@@ -90,6 +90,10 @@ public:
     Decision evaluate(const std::string& service, const std::string& argument, const Caller& caller,
                       const Target& target) const;
 
+    // Every rule that matches the request, in order: the first decides, the rest it beats.
+    std::vector<const Rule*> matching(const std::string& service, const std::string& argument,
+                                      const Caller& caller, const Target& target) const;
+
     // Service names and, per service, argument values that some rule names.
     std::vector<std::string> services() const;
     std::vector<std::string> arguments(const std::string& service) const;

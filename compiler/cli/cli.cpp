@@ -42,6 +42,16 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     checkCmd->add_flag("--no-baseline", check.noBaseline,
                        "check without Qubes' shipped policy (the report says so)");
 
+    ExplainOptions explain;
+    CLI::App* explainCmd = app.add_subcommand(
+        "explain", "why a request is decided as it is, or how one qube reaches another");
+    // '->' looks like an option to CLI11: take every other word as it comes.
+    explainCmd->allow_extras();
+    explainCmd->footer("Words: POLICY.bh... SOURCE '->' TARGET [SERVICE[+ARG]]");
+    explainCmd->add_option("--baseline", explain.baselineDirs, "as for check");
+    explainCmd->add_option("--baseline-legacy", explain.baselineLegacy, "as for check");
+    explainCmd->add_flag("--no-baseline", explain.noBaseline, "as for check");
+
     FmtOptions fmt;
     CLI::App* fmtCmd =
         app.add_subcommand("fmt", "rewrite policy files in the canonical layout, keeping comments");
@@ -77,6 +87,17 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     try {
         if (checkCmd->parsed())
             return runCheck(check, out, err, term);
+        if (explainCmd->parsed()) {
+            // Leading *.bh words are the policy; the rest is the question.
+            for (const std::string& w : explainCmd->remaining())
+                (explain.query.empty() && w.ends_with(".bh") ? explain.files : explain.query)
+                    .push_back(w);
+            if (explain.files.empty()) {
+                err << "bulkhead explain: name the policy file(s) first\n";
+                return kBadInput;
+            }
+            return runExplain(explain, out, err, term);
+        }
         if (fmtCmd->parsed())
             return runFmt(fmt, out, err, term);
     } catch (const std::exception& e) {

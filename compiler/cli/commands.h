@@ -17,6 +17,16 @@ struct CheckOptions {
 int runCheck(const CheckOptions& options, std::ostream& out, std::ostream& err,
              const Terminal& terminal);
 
+struct ExplainOptions {
+    std::vector<std::string> files; // the policy (*.bh)
+    std::vector<std::string> query; // SOURCE -> TARGET [SERVICE[+ARG]]
+    std::vector<std::string> baselineDirs;
+    std::string baselineLegacy;
+    bool noBaseline = false;
+};
+int runExplain(const ExplainOptions& options, std::ostream& out, std::ostream& err,
+               const Terminal& terminal);
+
 struct FmtOptions {
     std::vector<std::string> files;
     bool check = false;

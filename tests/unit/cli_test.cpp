@@ -127,3 +127,27 @@ TEST_CASE("with a baseline, a waiver that matches no edge is a warning (BH0906)"
     CHECK(none.exitCode == 0);
     CHECK(none.err.find("BH0906") == std::string::npos);
 }
+
+TEST_CASE("explain: the deciding rule and the rules it beat; a path hop by hop") {
+    std::string sketch = (test::sourceDir() / "tests" / "data" / "design-sketch.bh").string();
+    test::CliResult gpg =
+        test::runCli({"explain", "--no-baseline", sketch, "work", "->", "vault", "qubes.Gpg"});
+    CHECK(gpg.exitCode == 0);
+    CHECK(gpg.out.find("qubes.Gpg from work to vault: allow -> vault") != std::string::npos);
+    CHECK(gpg.out.find("design-sketch.bh:29: rpc qubes.Gpg") != std::string::npos);
+
+    test::CliResult none =
+        test::runCli({"explain", "--no-baseline", sketch, "personal->vault", "qubes.Gpg"});
+    CHECK(none.exitCode == 0);
+    CHECK(none.out.find("deny (no matching rule found)") != std::string::npos);
+
+    test::CliResult path =
+        test::runCli({"explain", "--no-baseline", sketch, "vault", "->", "internet"});
+    CHECK(path.exitCode == 0);
+    CHECK(path.out.find("vault reaches internet in 2 hops") != std::string::npos);
+    CHECK(path.out.find("1. vault => work [rpc] qubes.Gpg") != std::string::npos);
+
+    CHECK(test::runCli({"explain", "--no-baseline", sketch, "vault", "internet"}).exitCode == 2);
+    CHECK(test::runCli({"explain", "--no-baseline", sketch, "nobody", "->", "vault"}).exitCode ==
+          2);
+}

@@ -57,6 +57,16 @@ struct RpcDecision {
     std::vector<std::string> targets; // where it may land: qube names, "@dispvm:X" for a new
                                       // disposable of X; sorted
     std::optional<SourceRange> rule;  // the deciding rule; empty when none matched
+    std::vector<SourceRange> beaten;  // later rules that match too but never decide
+    std::string reason;               // why a deny: "denied by policy", "no matching rule", ...
+};
+
+// One hop of a path through the graph.
+struct Hop {
+    std::string from, to;
+    std::string kind;   // edge kind, with ", ask" when it needs a user's yes
+    std::string detail; // the call, packet or Qubes fact
+    SourceRange origin; // the rule or declaration behind it; invalid for dom0's control
 };
 
 // The built graph, open to questions: what explain and the differential tests ask.
@@ -78,6 +88,8 @@ public:
     std::vector<std::string> nodes() const;
     // Is there a path from one node to another over edges of any kind (no waivers)?
     bool reaches(const std::string& from, const std::string& to) const;
+    // A shortest path over edges of any kind (no waivers); empty when there is none.
+    std::vector<Hop> path(const std::string& from, const std::string& to) const;
     // Direct edges as "from => to [kind]" lines, sorted: for tests and debugging.
     std::vector<std::string> edges() const;
 

@@ -1,0 +1,126 @@
+#include "commands.h"
+
+#include "baseline.h"
+
+#include "bulkhead/analyzer/analyzer.h"
+#include "bulkhead/compiler/frontend.h"
+
+#include <ostream>
+#include <sstream>
+
+namespace bulkhead::cli {
+namespace {
+
+std::string where(const SourceManager& sources, const SourceRange& r) {
+    if (!r.valid())
+        return "(a Qubes fact)";
+    const SourceFile& f = sources.file(r.file);
+    std::string text(f.line(r.begin.line));
+    std::size_t start = text.find_first_not_of(" \t");
+    return f.path + ":" + std::to_string(r.begin.line) + ": " +
+           (start == std::string::npos ? "" : text.substr(start));
+}
+
+struct Query {
+    std::string from, to, service, argument;
+};
+
+// "A -> B [SERVICE[+ARG]]", as one word or several ('->' must be quoted in a shell).
+std::optional<Query> parseQuery(const std::vector<std::string>& words) {
+    std::string joined;
+    for (const std::string& w : words)
+        joined += w + " ";
+    std::size_t arrow = joined.find("->");
+    if (arrow == std::string::npos)
+        return std::nullopt;
+    std::istringstream left(joined.substr(0, arrow)), right(joined.substr(arrow + 2));
+    Query q;
+    std::string extra;
+    if (!(left >> q.from) || (left >> extra) || !(right >> q.to))
+        return std::nullopt;
+    if (right >> q.service) {
+        if (auto plus = q.service.find('+'); plus != std::string::npos) {
+            q.argument = q.service.substr(plus);
+            q.service.resize(plus);
+        }
+        if (right >> extra)
+            return std::nullopt;
+    }
+    return q;
+}
+
+} // namespace
+
+int runExplain(const ExplainOptions& options, std::ostream& out, std::ostream& err,
+               const Terminal& terminal) {
+    auto query = parseQuery(options.query);
+    if (!query) {
+        err << "bulkhead explain: expected 'SOURCE -> TARGET [SERVICE[+ARG]]' after the policy "
+               "files (quote '->' in a shell)\n";
+        return kBadInput;
+    }
+    SourceManager sources;
+    DiagnosticSink sink;
+    FrontendResult result = runFrontend(options.files, sources, sink);
+    analyzer::AnalysisOptions analysis;
+    bool baselineOk = result.policy && loadBaseline({options.baselineDirs, options.baselineLegacy,
+                                                     options.noBaseline},
+                                                    sources, sink, analysis);
+    std::vector<Diagnostic> diags = sink.sorted();
+    renderDiagnostics(err, sources, diags, {terminal.color});
+    if (!result.policy || !baselineOk || sink.hasErrors())
+        return kBadInput;
+
+    std::unique_ptr<analyzer::Analysis> a;
+    try {
+        a = analyzer::Analysis::build(*result.policy, analysis);
+    } catch (const std::runtime_error& e) {
+        err << "bulkhead: " << e.what() << "\n";
+        return kInternalError;
+    }
+    try {
+        if (!query->service.empty()) {
+            analyzer::RpcDecision d =
+                a->decide(query->service, query->argument, query->from, query->to);
+            out << query->service << query->argument << " from " << query->from << " to "
+                << query->to << ": " << d.result;
+            if (d.result == "deny")
+                out << " (" << d.reason << ")";
+            else {
+                out << " ->";
+                for (const std::string& t : d.targets)
+                    out << " " << t;
+                if (d.result == "ask")
+                    out << " (the user chooses)";
+            }
+            out << "\n";
+            if (d.rule)
+                out << "  decided by " << where(sources, *d.rule) << "\n";
+            if (!d.beaten.empty()) {
+                out << "  also matching, never reached (first match wins):\n";
+                for (const SourceRange& r : d.beaten)
+                    out << "    " << where(sources, r) << "\n";
+            }
+            return kClean;
+        }
+        std::vector<analyzer::Hop> hops = a->path(query->from, query->to);
+        if (hops.empty()) {
+            out << "no path from " << query->from << " to " << query->to
+                << " over any kind of edge\n";
+            return kClean;
+        }
+        out << query->from << " reaches " << query->to << " in " << hops.size()
+            << (hops.size() == 1 ? " hop" : " hops") << " (shortest, no waivers):\n";
+        for (std::size_t i = 0; i < hops.size(); ++i) {
+            const analyzer::Hop& h = hops[i];
+            out << "  " << i + 1 << ". " << h.from << " => " << h.to << " [" << h.kind << "] "
+                << h.detail << "\n     " << where(sources, h.origin) << "\n";
+        }
+    } catch (const std::invalid_argument& e) {
+        err << "bulkhead explain: " << e.what() << "\n";
+        return kBadInput;
+    }
+    return kClean;
+}
+
+} // namespace bulkhead::cli
