@@ -108,7 +108,8 @@ TEST_CASE("the legacy files come in through 35-compat.policy, sorted by service"
         CHECK_FALSE(r.argument);
         CHECK(r.source == keyword(QrexecTokenKind::AnyVm));
         CHECK(r.target == keyword(QrexecTokenKind::AnyVm));
-        CHECK(r.file == legacy + "/" + order[k]);
+        // The same file, whether or not the corpus path goes through a symlink.
+        CHECK(fs::equivalent(r.file, legacy + "/" + order[k]));
         CHECK(r.line == 1);
         REQUIRE(r.via.size() == 1);
         CHECK(r.via[0].directive == QrexecDirectiveKind::Compat40);
