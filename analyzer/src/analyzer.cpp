@@ -2,6 +2,7 @@
 
 #include "assertions.h"
 #include "build_graph.h"
+#include "rule_analysis.h"
 
 namespace bulkhead::analyzer {
 
@@ -14,6 +15,7 @@ AnalysisSummary analyze(const model::Policy& policy, const AnalysisOptions& opti
         summary.nodes = built->graph.nodes().size();
         summary.edges = built->graph.edges().size();
         Checker(policy, *built, sink, summary, options.haveBaseline).run();
+        analyzeRpcRules(policy, *built, sink);
     } catch (const ProverUnknown& e) {
         sink.report(DiagCode::CouldNotProve, policy.nameRange,
                     "could not prove: Z3 gave up (" + e.reason + "); nothing is claimed")

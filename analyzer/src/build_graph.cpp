@@ -144,30 +144,13 @@ std::vector<rpc::Landing> adminSubject(const rpc::System& sys, const rpc::Caller
 }
 
 void addRpcEdges(const model::Policy& p, Built& b) {
-    const rpc::System& sys = b.system;
-    std::vector<rpc::Caller> callers;
-    for (std::size_t q = 1; q < sys.qubes.size(); ++q)
-        callers.push_back({q, false});
-    std::vector<rpc::Target> targets = {{rpc::Target::Kind::AdminVM, 0},
-                                        {rpc::Target::Kind::Default, 0},
-                                        {rpc::Target::Kind::DispVM, 0}};
-    for (std::size_t q = 0; q < sys.qubes.size(); ++q) {
-        targets.push_back({rpc::Target::Kind::Qube, q});
-        if (sys.qubes[q].dispvmTemplate) {
-            targets.push_back({rpc::Target::Kind::DispVMOf, q});
-            callers.push_back({q, true});
-        }
-    }
-    std::vector<std::string> services = b.evaluator->services();
-    services.push_back(""); // any service no rule names
-    for (const std::string& service : services) {
+    rpc::Universe u = rpc::universeOf(b.system, *b.evaluator);
+    for (const auto& [service, args] : u.services) {
         ServiceNature nature = serviceNature(p, service);
-        std::vector<std::string> args = b.evaluator->arguments(service);
-        args.push_back(""); // any argument no rule names
         for (const std::string& arg : args) {
-            for (const rpc::Caller& c : callers) {
+            for (const rpc::Caller& c : u.callers) {
                 NodeId from = nodeOf(b.graph, c.qube, c.disposable);
-                for (const rpc::Target& t : targets) {
+                for (const rpc::Target& t : u.targets) {
                     rpc::Decision d = b.evaluator->evaluate(service, arg, c, t);
                     if (d.result == rpc::Decision::Result::Deny)
                         continue;

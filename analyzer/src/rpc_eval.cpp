@@ -190,7 +190,7 @@ std::optional<Landing> Evaluator::resolve(const Token& t, const Caller& caller,
 }
 
 std::vector<Landing> Evaluator::askTargets(const std::string& service, const std::string& argument,
-                                           const Caller& caller) const {
+                                           const Caller& caller, const SourceRange* skip) const {
     // collect_targets_for_ask: every rule matching service, argument and source, walked in
     // reverse; deny removes, allow and ask add, the target column or the redirect expanded.
     using K = Token::Kind;
@@ -198,7 +198,8 @@ std::vector<Landing> Evaluator::askTargets(const std::string& service, const std
     bool anyDispvm = false;                     // the bare @dispvm, resolved at the end
     for (auto it = rules_.rbegin(); it != rules_.rend(); ++it) {
         const Rule& r = *it;
-        if (!ruleApplies(r, service, argument) || !sourceMatches(r.source, caller))
+        if ((skip && r.range == *skip) || !ruleApplies(r, service, argument) ||
+            !sourceMatches(r.source, caller))
             continue;
         const Token& t = r.redirect ? *r.redirect : r.target;
         std::vector<std::pair<bool, std::size_t>> expanded;
@@ -271,11 +272,12 @@ std::vector<Landing> Evaluator::askTargets(const std::string& service, const std
 }
 
 Decision Evaluator::evaluate(const std::string& service, const std::string& argument,
-                             const Caller& caller, const Target& target) const {
+                             const Caller& caller, const Target& target,
+                             const SourceRange* skip) const {
     Decision d;
     for (const Rule& r : rules_) {
-        if (!ruleApplies(r, service, argument) || !sourceMatches(r.source, caller) ||
-            !targetMatches(r.target, caller, target))
+        if ((skip && r.range == *skip) || !ruleApplies(r, service, argument) ||
+            !sourceMatches(r.source, caller) || !targetMatches(r.target, caller, target))
             continue;
         d.rule = &r;
         switch (r.action) {
@@ -304,7 +306,7 @@ Decision Evaluator::evaluate(const std::string& service, const std::string& argu
                     return d;
                 d.landings = {*l};
             } else {
-                d.landings = askTargets(service, argument, caller);
+                d.landings = askTargets(service, argument, caller, skip);
             }
             if (d.landings.empty()) {
                 d.reason = "no target is available to choose from";
@@ -327,6 +329,28 @@ std::vector<const Rule*> Evaluator::matching(const std::string& service,
             targetMatches(r.target, caller, target))
             out.push_back(&r);
     return out;
+}
+
+Universe universeOf(const System& sys, const Evaluator& evaluator) {
+    Universe u;
+    for (std::size_t q = 1; q < sys.qubes.size(); ++q)
+        u.callers.push_back({q, false});
+    u.targets = {{Target::Kind::AdminVM, 0}, {Target::Kind::Default, 0}, {Target::Kind::DispVM, 0}};
+    for (std::size_t q = 0; q < sys.qubes.size(); ++q) {
+        u.targets.push_back({Target::Kind::Qube, q});
+        if (sys.qubes[q].dispvmTemplate) {
+            u.targets.push_back({Target::Kind::DispVMOf, q});
+            u.callers.push_back({q, true});
+        }
+    }
+    std::vector<std::string> services = evaluator.services();
+    services.push_back(""); // any service no rule names
+    for (const std::string& s : services) {
+        std::vector<std::string> args = evaluator.arguments(s);
+        args.push_back(""); // any argument no rule names
+        u.services.emplace_back(s, std::move(args));
+    }
+    return u;
 }
 
 std::vector<std::string> Evaluator::services() const {

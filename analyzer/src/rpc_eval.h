@@ -82,13 +82,27 @@ struct Caller {
     bool disposable = false;
 };
 
+// Every class of request worth asking: each service some rule names and one that none names
+// (""), likewise for arguments, from every caller (qubes but dom0, and disposables of each
+// dispvm-template) to every target (each qube, @adminvm, @default, @dispvm, @dispvm:X).
+struct Universe {
+    std::vector<Caller> callers;
+    std::vector<Target> targets;
+    std::vector<std::pair<std::string, std::vector<std::string>>> services; // with arguments
+};
+
+class Evaluator;
+Universe universeOf(const System& system, const Evaluator& evaluator);
+
 class Evaluator {
 public:
     Evaluator(const System& system, std::vector<Rule> rules);
 
     // The decision for service+argument (argument "" stands for one no rule names).
+    // skip: leave out the rules written at this range (what the policy would decide without
+    // one of its lines).
     Decision evaluate(const std::string& service, const std::string& argument, const Caller& caller,
-                      const Target& target) const;
+                      const Target& target, const SourceRange* skip = nullptr) const;
 
     // Every rule that matches the request, in order: the first decides, the rest it beats.
     std::vector<const Rule*> matching(const std::string& service, const std::string& argument,
@@ -104,7 +118,7 @@ private:
     bool targetMatches(const Token& t, const Caller& c, const Target& r) const;
     bool ruleApplies(const Rule& r, const std::string& service, const std::string& argument) const;
     std::vector<Landing> askTargets(const std::string& service, const std::string& argument,
-                                    const Caller& caller) const;
+                                    const Caller& caller, const SourceRange* skip) const;
     std::optional<Landing> resolve(const Token& t, const Caller& caller, std::string& why) const;
     std::optional<Landing> resolve(const Target& t, const Caller& caller, std::string& why) const;
     const SystemQube& info(const Caller& c) const;

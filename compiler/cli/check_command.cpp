@@ -31,6 +31,28 @@ int runCheck(const CheckOptions& options, std::ostream& out, std::ostream& err,
              const Terminal& terminal) {
     SourceManager sources;
     DiagnosticSink sink;
+    for (const std::string& s : options.severities) {
+        std::size_t eq = s.find('=');
+        std::optional<DiagCode> code =
+            eq == std::string::npos ? std::nullopt : diagCodeFromText(s.substr(0, eq));
+        std::string level = eq == std::string::npos ? "" : s.substr(eq + 1);
+        if (!code ||
+            (level != "error" && level != "warning" && level != "note" && level != "off")) {
+            err << "bulkhead: --severity takes ID=error|warning|note|off with a code from "
+                   "docs/diagnostics.md, not '"
+                << s << "'\n";
+            return kBadInput;
+        }
+        const DiagInfo& info = diagInfo(*code);
+        if (info.severity == Severity::Error && info.id < "BH1000") {
+            err << "bulkhead: " << info.id << " is an input error and cannot be changed\n";
+            return kBadInput;
+        }
+        sink.overrideSeverity(*code, level == "off"       ? std::nullopt
+                                     : level == "error"   ? std::optional(Severity::Error)
+                                     : level == "warning" ? std::optional(Severity::Warning)
+                                                          : std::optional(Severity::Note));
+    }
     FrontendResult result = runFrontend(options.files, sources, sink);
     auto render = [&] {
         std::vector<Diagnostic> diags = sink.sorted();

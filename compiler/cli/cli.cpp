@@ -41,6 +41,9 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
                          "/etc/qubes-rpc/policy)");
     checkCmd->add_flag("--no-baseline", check.noBaseline,
                        "check without Qubes' shipped policy (the report says so)");
+    checkCmd->add_option("--severity", check.severities,
+                         "ID=LEVEL: change a finding's severity (error, warning, note, off), "
+                         "e.g. BH1104=off or rule-shadowed-same=error; input errors stay errors");
 
     ExplainOptions explain;
     CLI::App* explainCmd = app.add_subcommand(

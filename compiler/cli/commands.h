@@ -13,6 +13,7 @@ struct CheckOptions {
     std::vector<std::string> baselineDirs;
     std::string baselineLegacy;
     bool noBaseline = false;
+    std::vector<std::string> severities; // "BH1104=off", "rule-shadowed-same=error"
 };
 int runCheck(const CheckOptions& options, std::ostream& out, std::ostream& err,
              const Terminal& terminal);

@@ -134,22 +134,41 @@ DiagBuilder& DiagBuilder::note(SourceRange range, std::string message) {
     return *this;
 }
 
+void DiagnosticSink::overrideSeverity(DiagCode code, std::optional<Severity> severity) {
+    overrides_.emplace_back(code, severity);
+}
+
+std::optional<DiagCode> diagCodeFromText(std::string_view text) {
+    for (const DiagInfo& info : kCatalog)
+        if (info.id == text || info.name == text)
+            return info.code;
+    return std::nullopt;
+}
+
 DiagBuilder DiagnosticSink::report(DiagCode code, SourceRange range, std::string message) {
     Diagnostic d;
     d.code = code;
-    d.severity = diagInfo(code).severity;
+    std::optional<Severity> severity = diagInfo(code).severity;
+    for (const auto& [c, s] : overrides_)
+        if (c == code)
+            severity = s;
+    d.severity = severity.value_or(Severity::Note);
     d.range = range;
     d.message = std::move(message);
-    if (d.severity == Severity::Error)
+    if (severity == Severity::Error)
         ++errors_;
-    else if (d.severity == Severity::Warning)
+    else if (severity == Severity::Warning)
         ++warnings_;
     diags_.push_back(std::move(d));
+    silenced_.push_back(!severity);
     return DiagBuilder(*this, diags_.size() - 1);
 }
 
 std::vector<Diagnostic> DiagnosticSink::sorted() const {
-    std::vector<Diagnostic> out = diags_;
+    std::vector<Diagnostic> out;
+    for (std::size_t i = 0; i < diags_.size(); ++i)
+        if (!silenced_[i])
+            out.push_back(diags_[i]);
     auto key = [](const Diagnostic& d) {
         return std::tie(d.range.file, d.range.begin, d.code, d.message);
     };

@@ -151,3 +151,24 @@ TEST_CASE("explain: the deciding rule and the rules it beat; a path hop by hop")
     CHECK(test::runCli({"explain", "--no-baseline", sketch, "nobody", "->", "vault"}).exitCode ==
           2);
 }
+
+TEST_CASE("--severity changes a finding's severity; input errors cannot be changed") {
+    std::string shadowed =
+        (test::sourceDir() / "tests" / "diagnostics" / "BH1101-shadowed-allow.bh").string();
+    CHECK(test::runCli({"check", "--no-baseline", shadowed}).exitCode == 1);
+    test::CliResult off =
+        test::runCli({"check", "--no-baseline", "--severity", "BH1101=off", shadowed});
+    CHECK(off.exitCode == 0);
+    CHECK(off.err.find("BH1101") == std::string::npos);
+    test::CliResult note =
+        test::runCli({"check", "--no-baseline", "--severity", "rule-shadowed=note", shadowed});
+    CHECK(note.exitCode == 0);
+    CHECK(note.err.find("note[BH1101]") != std::string::npos);
+    std::string redundant =
+        (test::sourceDir() / "tests" / "diagnostics" / "BH1105-deny-of-nothing.bh").string();
+    CHECK(test::runCli({"check", "--no-baseline", "--severity", "BH1105=error", redundant})
+              .exitCode == 1);
+    CHECK(test::runCli({"check", "--severity", "BH0101=off", shadowed}).exitCode == 2);
+    CHECK(test::runCli({"check", "--severity", "BH9999=off", shadowed}).exitCode == 2);
+    CHECK(test::runCli({"check", "--severity", "BH1101", shadowed}).exitCode == 2);
+}

@@ -39,7 +39,8 @@ TEST_CASE("every example policy is clean") {
         CAPTURE(f.string());
         test::Checked r = test::checkFiles({f.string()});
         INFO(r.rendered);
-        CHECK(r.diagnostics.empty());
+        for (const Diagnostic& d : r.diagnostics)
+            CHECK(d.severity == Severity::Note); // rule-analysis notes only
         REQUIRE(r.policy);
         CHECK(r.analysis.assertionsViolated == 0);
         CHECK(r.analysis.assertionsHeld == r.policy->assertions.size());

@@ -63,6 +63,9 @@ private:
 
 class DiagnosticSink {
 public:
+    // Changes a code's severity for this run; nothing silences it (`--severity ID=off`).
+    void overrideSeverity(DiagCode code, std::optional<Severity> severity);
+
     DiagBuilder report(DiagCode code, SourceRange range, std::string message);
     bool hasErrors() const { return errors_ > 0; }
     std::size_t errorCount() const { return errors_; }
@@ -73,6 +76,8 @@ public:
 private:
     friend class DiagBuilder;
     std::vector<Diagnostic> diags_;
+    std::vector<bool> silenced_; // by index into diags_
+    std::vector<std::pair<DiagCode, std::optional<Severity>>> overrides_;
     std::size_t errors_ = 0;
     std::size_t warnings_ = 0;
 };
@@ -83,6 +88,9 @@ struct RenderOptions {
 
 void renderDiagnostics(std::ostream& out, const SourceManager& sources,
                        std::span<const Diagnostic> diags, const RenderOptions& options);
+
+// A code by its id ("BH1104") or name ("rule-partly-overridden").
+std::optional<DiagCode> diagCodeFromText(std::string_view text);
 
 // The closest candidate by edit distance, when it is close enough to be a likely typo:
 // within a third of the name's length, and within maxDistance edits when that is given.

@@ -1,0 +1,11 @@
+#pragma once
+// First-match analysis of the policy's own rpc rules over every request class of the system:
+// rules that never match, that never decide (shadowed by the union of earlier rules), that
+// are partly overridden by an earlier rule with another action, or that change nothing.
+#include "build_graph.h"
+
+namespace bulkhead::analyzer {
+
+void analyzeRpcRules(const model::Policy& policy, const Built& built, DiagnosticSink& sink);
+
+} // namespace bulkhead::analyzer
