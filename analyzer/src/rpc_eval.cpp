@@ -20,18 +20,18 @@ Token parseToken(const std::string& text) {
     using K = Token::Kind;
     auto valued = [&](std::size_t prefix, K kind) {
         std::string v = text.substr(prefix);
-        return v.empty() ? Token{K::Invalid, text} : Token{kind, v};
+        return v.empty() ? Token{K::Invalid, text, {}} : Token{kind, v, {}};
     };
     if (text == "*")
-        return {K::Wildcard, {}};
+        return {K::Wildcard, {}, {}};
     if (text == "@adminvm")
-        return {K::AdminVM, {}};
+        return {K::AdminVM, {}, {}};
     if (text == "@anyvm")
-        return {K::AnyVM, {}};
+        return {K::AnyVM, {}, {}};
     if (text == "@default")
-        return {K::Default, {}};
+        return {K::Default, {}, {}};
     if (text == "@dispvm")
-        return {K::DispVM, {}};
+        return {K::DispVM, {}, {}};
     if (text.starts_with("@dispvm:@tag:"))
         return valued(13, K::DispVMTag);
     if (text.starts_with("@dispvm:"))
@@ -41,8 +41,8 @@ Token parseToken(const std::string& text) {
     if (text.starts_with("@type:"))
         return valued(6, K::Type);
     if (text.starts_with("@") || text.empty())
-        return {K::Invalid, text};
-    return {K::Name, text};
+        return {K::Invalid, text, {}};
+    return {K::Name, text, {}};
 }
 
 std::optional<std::size_t> System::find(const std::string& name) const {
@@ -55,7 +55,35 @@ std::optional<std::size_t> System::find(const std::string& name) const {
 }
 
 Evaluator::Evaluator(const System& system, std::vector<Rule> rules)
-    : system_(system), rules_(std::move(rules)) {}
+    : system_(system), rules_(std::move(rules)) {
+    auto resolveName = [&](Token& t) {
+        if (t.kind == Token::Kind::Name || t.kind == Token::Kind::DispVMOf)
+            t.qube = system_.find(t.value);
+    };
+    for (Rule& r : rules_) {
+        resolveName(r.source);
+        resolveName(r.target);
+        if (r.redirect)
+            resolveName(*r.redirect);
+    }
+    for (const Rule& r : rules_)
+        if (r.service != "*")
+            byService_.try_emplace(r.service);
+    for (const Rule& r : rules_) {
+        if (r.service == "*") {
+            starOnly_.push_back(&r);
+            for (auto& [name, list] : byService_)
+                list.push_back(&r);
+        } else {
+            byService_.at(r.service).push_back(&r);
+        }
+    }
+}
+
+const std::vector<const Rule*>& Evaluator::rulesFor(const std::string& service) const {
+    auto it = byService_.find(service);
+    return it == byService_.end() ? starOnly_ : it->second;
+}
 
 const SystemQube& Evaluator::info(const Caller& c) const {
     return system_.qubes.at(c.qube);
@@ -68,7 +96,7 @@ bool Evaluator::sourceMatches(const Token& t, const Caller& c) const {
     bool dom0 = !c.disposable && c.qube == 0;
     switch (t.kind) {
     case K::Name:
-        return !c.disposable && (isDom0Name(t.value) ? dom0 : info(c).name == t.value);
+        return !c.disposable && t.qube && *t.qube == c.qube;
     case K::Wildcard:
         return true;
     case K::AdminVM:
@@ -91,9 +119,9 @@ bool Evaluator::targetMatches(const Token& t, const Caller& c, const Target& r) 
     const SystemQube& src = info(c);
     switch (t.kind) {
     case K::Name:
-        if (isDom0Name(t.value))
-            return toDom0;
-        return r.kind == T::Qube && system_.qubes[r.qube].name == t.value;
+        if (t.qube == std::optional<std::size_t>(0))
+            return toDom0; // dom0 written as a name
+        return r.kind == T::Qube && t.qube && *t.qube == r.qube;
     case K::Wildcard:
         return true;
     case K::AdminVM:
@@ -106,9 +134,8 @@ bool Evaluator::targetMatches(const Token& t, const Caller& c, const Target& r) 
         return r.kind == T::DispVM;
     case K::DispVMOf: {
         if (r.kind == T::DispVMOf)
-            return system_.qubes[r.qube].name == t.value;
-        return r.kind == T::DispVM && src.defaultDispvm &&
-               system_.qubes[*src.defaultDispvm].name == t.value;
+            return t.qube && *t.qube == r.qube;
+        return r.kind == T::DispVM && src.defaultDispvm && t.qube && *src.defaultDispvm == *t.qube;
     }
     case K::DispVMTag: {
         std::optional<std::size_t> dvm;
@@ -130,10 +157,8 @@ bool Evaluator::targetMatches(const Token& t, const Caller& c, const Target& r) 
     return false;
 }
 
-bool Evaluator::ruleApplies(const Rule& r, const std::string& service,
-                            const std::string& argument) const {
-    if (r.service != "*" && r.service != service)
-        return false;
+// Only ever asked of rulesFor(service), which holds the service's own rules and '*' ones.
+bool Evaluator::ruleApplies(const Rule& r, const std::string&, const std::string& argument) const {
     return !r.argument || (!argument.empty() && *r.argument == argument);
 }
 
@@ -196,8 +221,9 @@ std::vector<Landing> Evaluator::askTargets(const std::string& service, const std
     using K = Token::Kind;
     std::set<std::pair<bool, std::size_t>> out; // (disposable, qube)
     bool anyDispvm = false;                     // the bare @dispvm, resolved at the end
-    for (auto it = rules_.rbegin(); it != rules_.rend(); ++it) {
-        const Rule& r = *it;
+    const std::vector<const Rule*>& candidates = rulesFor(service);
+    for (auto it = candidates.rbegin(); it != candidates.rend(); ++it) {
+        const Rule& r = **it;
         if ((skip && r.range == *skip) || !ruleApplies(r, service, argument) ||
             !sourceMatches(r.source, caller))
             continue;
@@ -275,7 +301,8 @@ Decision Evaluator::evaluate(const std::string& service, const std::string& argu
                              const Caller& caller, const Target& target,
                              const SourceRange* skip) const {
     Decision d;
-    for (const Rule& r : rules_) {
+    for (const Rule* candidate : rulesFor(service)) {
+        const Rule& r = *candidate;
         if ((skip && r.range == *skip) || !ruleApplies(r, service, argument) ||
             !sourceMatches(r.source, caller) || !targetMatches(r.target, caller, target))
             continue;
@@ -324,10 +351,10 @@ std::vector<const Rule*> Evaluator::matching(const std::string& service,
                                              const std::string& argument, const Caller& caller,
                                              const Target& target) const {
     std::vector<const Rule*> out;
-    for (const Rule& r : rules_)
-        if (ruleApplies(r, service, argument) && sourceMatches(r.source, caller) &&
-            targetMatches(r.target, caller, target))
-            out.push_back(&r);
+    for (const Rule* r : rulesFor(service))
+        if (ruleApplies(*r, service, argument) && sourceMatches(r->source, caller) &&
+            targetMatches(r->target, caller, target))
+            out.push_back(r);
     return out;
 }
 

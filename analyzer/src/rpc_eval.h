@@ -3,6 +3,7 @@
 // (research/qubes-formats.md §1.4-1.8): tokens, first match, redirects, ask target lists.
 #include "bulkhead/analyzer/analyzer.h"
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,6 +27,9 @@ struct Token {
     };
     Kind kind = Kind::Invalid;
     std::string value; // Name, DispVMOf, DispVMTag, Tag, Type
+    // Name, DispVMOf: the qube the name denotes, resolved once (matching is by index);
+    // empty for a name that is not in the system.
+    std::optional<std::size_t> qube;
 };
 Token parseToken(const std::string& text);
 
@@ -123,8 +127,14 @@ private:
     std::optional<Landing> resolve(const Target& t, const Caller& caller, std::string& why) const;
     const SystemQube& info(const Caller& c) const;
 
+    // The rules a service can match (its own and the '*' ones), in order: evaluation walks
+    // these instead of every rule.
+    const std::vector<const Rule*>& rulesFor(const std::string& service) const;
+
     const System& system_;
     std::vector<Rule> rules_;
+    std::map<std::string, std::vector<const Rule*>, std::less<>> byService_;
+    std::vector<const Rule*> starOnly_; // for services no rule names
 };
 
 } // namespace bulkhead::analyzer::rpc
