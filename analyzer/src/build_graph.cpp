@@ -258,6 +258,10 @@ rpc::System systemOf(const model::Policy& p) {
         s.dispvmTemplate = q.kind == QubeKind::DispVMTemplate;
         if (q.defaultDispvm)
             s.defaultDispvm = *q.defaultDispvm;
+        // A qube started from a dispvm-template is a DispVM: unless set, its default_dispvm
+        // is its template's, or the template itself (qubes/vm/dispvm.py).
+        if (!q.defaultDispvm && q.templ && p.qubes[*q.templ].kind == QubeKind::DispVMTemplate)
+            s.defaultDispvm = p.qubes[*q.templ].defaultDispvm.value_or(*q.templ);
         sys.qubes.push_back(std::move(s));
     }
     return sys;

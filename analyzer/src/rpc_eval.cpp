@@ -6,6 +6,10 @@
 namespace bulkhead::analyzer::rpc {
 namespace {
 
+// The ask walk keeps "@adminvm" apart from "dom0": a deny of one spelling does not remove the
+// other (qubes-formats.md §1.6); it becomes dom0 only at the end.
+const std::pair<bool, std::size_t> kAdminvm{false, SIZE_MAX};
+
 bool isDom0Name(const std::string& n) {
     return n == "dom0" || n == "@adminvm" || n == "uuid:00000000-0000-0000-0000-000000000000";
 }
@@ -89,6 +93,14 @@ const SystemQube& Evaluator::info(const Caller& c) const {
     return system_.qubes.at(c.qube);
 }
 
+std::optional<std::size_t> Evaluator::defaultDispvmOf(const Caller& c) const {
+    // A disposable's default_dispvm is its template's, or else the template itself
+    // (qubes-core-admin qubes/vm/dispvm.py).
+    if (c.disposable)
+        return info(c).defaultDispvm.value_or(c.qube);
+    return info(c).defaultDispvm;
+}
+
 bool Evaluator::sourceMatches(const Token& t, const Caller& c) const {
     using K = Token::Kind;
     // A disposable calls under its own name (disp1234), of type DispVM, with its template's
@@ -116,7 +128,6 @@ bool Evaluator::targetMatches(const Token& t, const Caller& c, const Target& r) 
     using K = Token::Kind;
     using T = Target::Kind;
     bool toDom0 = (r.kind == T::Qube && r.qube == 0) || r.kind == T::AdminVM;
-    const SystemQube& src = info(c);
     switch (t.kind) {
     case K::Name:
         if (t.qube == std::optional<std::size_t>(0))
@@ -135,14 +146,15 @@ bool Evaluator::targetMatches(const Token& t, const Caller& c, const Target& r) 
     case K::DispVMOf: {
         if (r.kind == T::DispVMOf)
             return t.qube && *t.qube == r.qube;
-        return r.kind == T::DispVM && src.defaultDispvm && t.qube && *src.defaultDispvm == *t.qube;
+        return r.kind == T::DispVM && defaultDispvmOf(c) && t.qube &&
+               *defaultDispvmOf(c) == *t.qube;
     }
     case K::DispVMTag: {
         std::optional<std::size_t> dvm;
         if (r.kind == T::DispVMOf)
             dvm = r.qube;
         else if (r.kind == T::DispVM)
-            dvm = src.defaultDispvm;
+            dvm = defaultDispvmOf(c);
         return dvm && system_.qubes[*dvm].dispvmTemplate && hasTag(system_.qubes[*dvm], t.value);
     }
     // @tag and @type look the target name up in the system info: dom0 by name matches,
@@ -173,11 +185,11 @@ std::optional<Landing> Evaluator::resolve(const Target& t, const Caller& caller,
         why = "no target is specified by caller or policy";
         return std::nullopt;
     case Target::Kind::DispVM:
-        if (!info(caller).defaultDispvm) {
+        if (!defaultDispvmOf(caller)) {
             why = "no DispVM base is set for this VM";
             return std::nullopt;
         }
-        return Landing{true, *info(caller).defaultDispvm};
+        return Landing{true, *defaultDispvmOf(caller)};
     case Target::Kind::DispVMOf:
         return Landing{true, t.qube};
     }
@@ -250,7 +262,7 @@ std::vector<Landing> Evaluator::askTargets(const std::string& service, const std
             allQubes(false);
             break;
         case K::AdminVM:
-            expanded.emplace_back(false, 0);
+            expanded.push_back(kAdminvm); // "@adminvm" until the walk ends, not "dom0"
             break;
         case K::DispVM:
             dispvm = true;
@@ -286,8 +298,10 @@ std::vector<Landing> Evaluator::askTargets(const std::string& service, const std
         if (dispvm)
             anyDispvm = r.action != Rule::Action::Deny;
     }
-    if (anyDispvm && info(caller).defaultDispvm)
-        out.emplace(true, *info(caller).defaultDispvm);
+    if (anyDispvm && defaultDispvmOf(caller))
+        out.emplace(true, *defaultDispvmOf(caller));
+    if (out.erase(kAdminvm))
+        out.emplace(false, 0);
     std::vector<Landing> landings;
     for (const auto& [disp, q] : out) {
         if (!disp && !caller.disposable && q == caller.qube)
@@ -331,6 +345,10 @@ Decision Evaluator::evaluate(const std::string& service, const std::string& argu
                 std::optional<Landing> l = resolve(*r.redirect, caller, d.reason);
                 if (!l)
                     return d;
+                if (!l->disposable && !caller.disposable && l->qube == caller.qube) {
+                    d.reason = "loopback qrexec connection not supported";
+                    return d;
+                }
                 d.landings = {*l};
             } else {
                 d.landings = askTargets(service, argument, caller, skip);

@@ -126,6 +126,7 @@ private:
     std::optional<Landing> resolve(const Token& t, const Caller& caller, std::string& why) const;
     std::optional<Landing> resolve(const Target& t, const Caller& caller, std::string& why) const;
     const SystemQube& info(const Caller& c) const;
+    std::optional<std::size_t> defaultDispvmOf(const Caller& c) const;
 
     // The rules a service can match (its own and the '*' ones), in order: evaluation walks
     // these instead of every rule.
