@@ -16,6 +16,7 @@ AnalysisSummary analyze(const model::Policy& policy, const AnalysisOptions& opti
         summary.edges = built->graph.edges().size();
         Checker(policy, *built, sink, summary, options.haveBaseline).run();
         analyzeRpcRules(policy, *built, sink);
+        analyzeNetFlows(policy, *built, sink);
     } catch (const ProverUnknown& e) {
         sink.report(DiagCode::CouldNotProve, policy.nameRange,
                     "could not prove: Z3 gave up (" + e.reason + "); nothing is claimed")

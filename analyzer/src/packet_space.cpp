@@ -167,10 +167,11 @@ struct PacketSpace::Impl {
     }
 
     // Packets from a to b that some flow with this verdict matches.
-    z3::expr matching(model::Verdict verdict, NodeId a, NodeId b) {
+    z3::expr matching(model::Verdict verdict, NodeId a, NodeId b,
+                      const model::NetFlow* except = nullptr) {
         z3::expr_vector v(ctx);
         for (const model::NetFlow& f : policy.flows)
-            if (f.verdict == verdict)
+            if (f.verdict == verdict && &f != except)
                 v.push_back(services(f.services) && listSide(f.from, a, src) &&
                             listSide(f.to, b, dst));
         return z3::mk_or(v);
@@ -253,6 +254,23 @@ PacketSpace::permitted(const model::NetFlow& f, const model::ServiceUse& use, No
     Impl& m = *impl_;
     z3::expr q = m.service(use.matches) && m.nodeSide(a, m.src) && m.nodeSide(b, m.dst) &&
                  m.listSide(f.from, a, m.src) && m.listSide(f.to, b, m.dst) && !m.denied(a, b);
+    return m.solve(q, a, b);
+}
+
+std::optional<std::string> PacketSpace::permittedOnlyBy(const model::NetFlow& f, NodeId a,
+                                                        NodeId b) {
+    Impl& m = *impl_;
+    z3::expr q = m.services(f.services) && m.nodeSide(a, m.src) && m.nodeSide(b, m.dst) &&
+                 m.listSide(f.from, a, m.src) && m.listSide(f.to, b, m.dst) && !m.denied(a, b) &&
+                 !m.matching(model::Verdict::Allow, a, b, &f);
+    return m.solve(q, a, b);
+}
+
+std::optional<std::string> PacketSpace::removedBy(const model::NetFlow& d, NodeId a, NodeId b) {
+    Impl& m = *impl_;
+    z3::expr q = m.services(d.services) && m.nodeSide(a, m.src) && m.nodeSide(b, m.dst) &&
+                 m.listSide(d.from, a, m.src) && m.listSide(d.to, b, m.dst) &&
+                 m.matching(model::Verdict::Allow, a, b);
     return m.solve(q, a, b);
 }
 

@@ -27,6 +27,14 @@ public:
     std::optional<std::string> permitted(const model::NetFlow& f, const model::ServiceUse& use,
                                          NodeId a, NodeId b);
 
+    // A packet that allow f alone permits from a to b (no other allow does, no deny removes
+    // it); nothing when f adds nothing there.
+    std::optional<std::string> permittedOnlyBy(const model::NetFlow& f, NodeId a, NodeId b);
+
+    // A packet from a to b that deny d takes away from some allow; nothing when d removes
+    // nothing there.
+    std::optional<std::string> removedBy(const model::NetFlow& d, NodeId a, NodeId b);
+
     // A packet of `uses` from a to b that the policy does not permit; nothing when all are.
     std::optional<std::string> unpermitted(const std::vector<model::ServiceUse>& uses, NodeId a,
                                            NodeId b);

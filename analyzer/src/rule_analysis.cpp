@@ -1,5 +1,6 @@
 #include "rule_analysis.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -134,6 +135,56 @@ void analyzeRpcRules(const model::Policy& policy, const Built& built, Diagnostic
                         "removing this rule changes no decision: the rules after it (Qubes' "
                         "defaults included) decide every request the same, for example " +
                             *x.matchedExample);
+    }
+}
+
+void analyzeNetFlows(const model::Policy& policy, const Built& built, DiagnosticSink& sink) {
+    const Graph& g = built.graph;
+    PacketSpace& packets = *built.packets;
+    auto nodesOf = [&](const std::vector<model::Endpoint>& list) {
+        std::vector<NodeId> out;
+        for (NodeId n = 0; n < g.nodes().size(); ++n)
+            if (std::any_of(list.begin(), list.end(),
+                            [&](const auto& e) { return endpointCovers(policy, e, g.nodes()[n]); }))
+                out.push_back(n);
+        return out;
+    };
+    for (const model::NetFlow& f : policy.flows) {
+        std::vector<NodeId> from = nodesOf(f.from), to = nodesOf(f.to);
+        bool permits = false, adds = false, removes = false;
+        for (NodeId a : from)
+            for (NodeId b : to) {
+                if (a == b)
+                    continue;
+                if (f.verdict == model::Verdict::Deny) {
+                    removes = removes || packets.removedBy(f, a, b);
+                    continue;
+                }
+                for (const model::ServiceUse& use : f.services)
+                    permits = permits || packets.permitted(f, use, a, b);
+                adds = adds || packets.permittedOnlyBy(f, a, b);
+            }
+        if (f.verdict == model::Verdict::Deny) {
+            if (!removes)
+                sink.report(DiagCode::DenyRemovesNothing, f.range,
+                            "this deny removes nothing today: no allow covers a packet it "
+                            "matches")
+                    .hint("fine as a guard against future allows; otherwise check its "
+                          "endpoints and services");
+            continue;
+        }
+        if (!permits) {
+            auto d = sink.report(DiagCode::RuleShadowed, f.range,
+                                 "this allow permits nothing: deny rules carve out all of it");
+            for (const model::NetFlow& deny : policy.flows)
+                if (deny.verdict == model::Verdict::Deny)
+                    d.note(deny.range, "a deny wins over every allow, whatever the order");
+            continue;
+        }
+        if (!adds)
+            sink.report(DiagCode::RuleRedundant, f.range,
+                        "removing this allow changes nothing: other allows permit every packet it "
+                        "does");
     }
 }
 

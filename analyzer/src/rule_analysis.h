@@ -8,4 +8,8 @@ namespace bulkhead::analyzer {
 
 void analyzeRpcRules(const model::Policy& policy, const Built& built, DiagnosticSink& sink);
 
+// Network flows, with Z3: an allow that permits nothing (denies carve out all of it), an allow
+// that adds nothing to the other allows, a deny that removes nothing. Throws ProverUnknown.
+void analyzeNetFlows(const model::Policy& policy, const Built& built, DiagnosticSink& sink);
+
 } // namespace bulkhead::analyzer
