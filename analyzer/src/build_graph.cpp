@@ -10,33 +10,6 @@ namespace {
 using model::EdgeKind;
 using model::QubeKind;
 
-std::string tokenText(const model::Policy& p, const model::RpcToken& t) {
-    using K = model::RpcToken::Kind;
-    switch (t.kind) {
-    case K::Qube:
-        return p.qubes[t.qube].name;
-    case K::AdminVM:
-        return "@adminvm";
-    case K::AnyVM:
-        return "@anyvm";
-    case K::Wildcard:
-        return "*";
-    case K::Default:
-        return "@default";
-    case K::DispVM:
-        return "@dispvm";
-    case K::DispVMOf:
-        return "@dispvm:" + p.qubes[t.qube].name;
-    case K::DispVMTag:
-        return "@dispvm:@tag:" + t.value;
-    case K::Tag:
-        return "@tag:" + t.value;
-    case K::Type:
-        return "@type:" + t.value;
-    }
-    return "";
-}
-
 rpc::Rule::Action actionOf(const std::string& a) {
     return a == "allow" ? rpc::Rule::Action::Allow
            : a == "ask" ? rpc::Rule::Action::Ask
@@ -276,15 +249,15 @@ std::vector<rpc::Rule> rulesOf(const model::Policy& p, const AnalysisOptions& op
                 rpc::Rule u;
                 u.service = r.spec.service;
                 u.argument = r.spec.argument;
-                u.source = rpc::parseToken(tokenText(p, from));
-                u.target = rpc::parseToken(tokenText(p, to));
+                u.source = rpc::parseToken(model::tokenText(p, from));
+                u.target = rpc::parseToken(model::tokenText(p, to));
                 u.action = r.action == model::RpcAction::Allow ? rpc::Rule::Action::Allow
                            : r.action == model::RpcAction::Ask ? rpc::Rule::Action::Ask
                                                                : rpc::Rule::Action::Deny;
                 if (r.target)
-                    u.redirect = rpc::parseToken(tokenText(p, *r.target));
+                    u.redirect = rpc::parseToken(model::tokenText(p, *r.target));
                 if (r.defaultTarget)
-                    u.defaultTarget = rpc::parseToken(tokenText(p, *r.defaultTarget));
+                    u.defaultTarget = rpc::parseToken(model::tokenText(p, *r.defaultTarget));
                 u.range = r.range;
                 rules.push_back(std::move(u));
             }

@@ -163,32 +163,7 @@ private:
         out_ << "\n";
     }
 
-    std::string token(const RpcToken& t) const {
-        using K = RpcToken::Kind;
-        switch (t.kind) {
-        case K::Qube:
-            return qube(t.qube);
-        case K::AdminVM:
-            return "@adminvm";
-        case K::AnyVM:
-            return "@anyvm";
-        case K::Wildcard:
-            return "*";
-        case K::Default:
-            return "@default";
-        case K::DispVM:
-            return "@dispvm";
-        case K::DispVMOf:
-            return "@dispvm:" + qube(t.qube);
-        case K::DispVMTag:
-            return "@dispvm:@tag:" + t.value;
-        case K::Tag:
-            return "@tag:" + t.value;
-        case K::Type:
-            return "@type:" + t.value;
-        }
-        return "?";
-    }
+    std::string token(const RpcToken& t) const { return tokenText(p_, t); }
 
     void tokens(const std::vector<RpcToken>& ts) {
         for (std::size_t i = 0; i < ts.size(); ++i)

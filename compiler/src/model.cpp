@@ -168,6 +168,33 @@ std::string_view qubesClassOf(const Policy& policy, QubeId id) {
     return qubesClass(q.kind);
 }
 
+std::string tokenText(const Policy& p, const RpcToken& t) {
+    using K = RpcToken::Kind;
+    switch (t.kind) {
+    case K::Qube:
+        return p.qubes[t.qube].name;
+    case K::AdminVM:
+        return "@adminvm";
+    case K::AnyVM:
+        return "@anyvm";
+    case K::Wildcard:
+        return "*";
+    case K::Default:
+        return "@default";
+    case K::DispVM:
+        return "@dispvm";
+    case K::DispVMOf:
+        return "@dispvm:" + p.qubes[t.qube].name;
+    case K::DispVMTag:
+        return "@dispvm:@tag:" + t.value;
+    case K::Tag:
+        return "@tag:" + t.value;
+    case K::Type:
+        return "@type:" + t.value;
+    }
+    return "";
+}
+
 std::vector<QubeId> selectQubes(const Policy& policy, const Selector& s) {
     std::vector<QubeId> out;
     for (QubeId id = 0; id < policy.qubes.size(); ++id) {

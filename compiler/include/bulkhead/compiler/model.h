@@ -245,6 +245,9 @@ struct Policy {
     std::optional<QubeId> findQube(std::string_view qubeName) const;
 };
 
+// A qrexec token in Qubes' own spelling: "work", "@anyvm", "@dispvm:dvm", "@tag:x".
+std::string tokenText(const Policy& policy, const RpcToken& token);
+
 // The qubes a selector stands for (Network selectors stand for none).
 std::vector<QubeId> selectQubes(const Policy& policy, const Selector& selector);
 
