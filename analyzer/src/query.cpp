@@ -2,6 +2,7 @@
 #include "bulkhead/analyzer/analyzer.h"
 
 #include "build_graph.h"
+#include "packet_space.h"
 
 #include <algorithm>
 #include <deque>
@@ -11,6 +12,7 @@ namespace bulkhead::analyzer {
 
 struct Analysis::Impl {
     std::unique_ptr<Built> built;
+    const model::Policy* policy = nullptr;
 
     std::optional<NodeId> node(const std::string& name) const {
         const auto& nodes = built->graph.nodes();
@@ -29,6 +31,7 @@ std::unique_ptr<Analysis> Analysis::build(const model::Policy& policy,
     std::unique_ptr<Analysis> a(new Analysis());
     try {
         a->impl_->built = buildGraph(policy, options);
+        a->impl_->policy = &policy;
     } catch (const ProverUnknown& e) {
         throw std::runtime_error("could not prove: " + e.reason);
     }
@@ -86,6 +89,62 @@ RpcDecision Analysis::decide(const std::string& service, const std::string& argu
     for (std::size_t i = 1; i < all.size(); ++i)
         out.beaten.push_back(all[i]->range);
     out.reason = d.reason;
+    return out;
+}
+
+NetDecision Analysis::decideNet(const std::string& from, const std::string& to,
+                                const std::string& protocol, std::uint16_t port) const {
+    const model::Policy& p = *impl_->policy;
+    const Graph& g = impl_->built->graph;
+    auto a = impl_->node(from), b = impl_->node(to);
+    if (!a || !b)
+        throw std::invalid_argument("unknown node " + (a ? to : from));
+    std::optional<model::Protocol> proto;
+    for (auto candidate : {model::Protocol::Tcp, model::Protocol::Udp, model::Protocol::Icmp})
+        if (model::protocolName(candidate) == protocol)
+            proto = candidate;
+    if (!proto)
+        throw std::invalid_argument("protocol must be tcp, udp or icmp, not " + protocol);
+    auto serviceMatches = [&](const model::NetFlow& f) {
+        for (const model::ServiceUse& u : f.services)
+            for (const model::ServiceMatch& m : u.matches) {
+                if (m.protocol != model::Protocol::Any && m.protocol != *proto)
+                    continue;
+                if (m.ports.empty() || std::any_of(m.ports.begin(), m.ports.end(), [&](auto r) {
+                        return r.low <= port && port <= r.high;
+                    }))
+                    return true;
+            }
+        return false;
+    };
+    // An endpoint list stands for a node when it names it, or for an external node when one
+    // of its networks overlaps the node's addresses.
+    auto covers = [&](const std::vector<model::Endpoint>& list, NodeId n) {
+        const Node& node = g.nodes()[n];
+        for (const model::Endpoint& e : list) {
+            if (endpointCovers(p, e, node))
+                return true;
+            if (node.kind != Node::Kind::External)
+                continue;
+            std::vector<IpPrefix> prefixes;
+            if (e.kind == model::Endpoint::Kind::Network)
+                prefixes = p.networks[e.network].prefixes;
+            else if (e.kind == model::Endpoint::Kind::Prefix)
+                prefixes = {e.prefix};
+            for (const IpPrefix& x : prefixes)
+                for (const IpPrefix& y : node.prefixes)
+                    if (x.contains(y) || y.contains(x))
+                        return true;
+        }
+        return false;
+    };
+    NetDecision out;
+    for (const model::NetFlow& f : p.flows) {
+        if (!serviceMatches(f) || !covers(f.from, *a) || !covers(f.to, *b))
+            continue;
+        (f.verdict == model::Verdict::Allow ? out.allows : out.denies).push_back(f.range);
+    }
+    out.permitted = !out.allows.empty() && out.denies.empty();
     return out;
 }
 

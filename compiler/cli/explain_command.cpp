@@ -79,6 +79,31 @@ int runExplain(const ExplainOptions& options, std::ostream& out, std::ostream& e
         return kInternalError;
     }
     try {
+        std::string proto = query->service.substr(0, query->service.find('/'));
+        bool packet = query->service.find('/') != std::string::npos &&
+                      (proto == "tcp" || proto == "udp" || proto == "icmp");
+        if (packet) {
+            std::string portText = query->service.substr(proto.size() + 1);
+            unsigned long port = 0;
+            try {
+                port = std::stoul(portText);
+            } catch (const std::exception&) {
+                port = 70000;
+            }
+            if (port > 65535 || portText.find_first_not_of("0123456789") != std::string::npos)
+                throw std::invalid_argument("port must be a number 0-65535, not " + portText);
+            analyzer::NetDecision d =
+                a->decideNet(query->from, query->to, proto, static_cast<std::uint16_t>(port));
+            out << query->service << " from " << query->from << " to " << query->to << ": "
+                << (d.permitted ? "permitted" : "not permitted") << "\n";
+            for (const SourceRange& r : d.allows)
+                out << "  allowed by " << where(sources, r) << "\n";
+            for (const SourceRange& r : d.denies)
+                out << "  denied by " << where(sources, r) << " (a deny wins over every allow)\n";
+            if (d.allows.empty())
+                out << "  no allow flow matches it: everything not allowed is denied\n";
+            return kClean;
+        }
         if (!query->service.empty()) {
             analyzer::RpcDecision d =
                 a->decide(query->service, query->argument, query->from, query->to);

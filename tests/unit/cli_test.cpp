@@ -172,3 +172,18 @@ TEST_CASE("--severity changes a finding's severity; input errors cannot be chang
     CHECK(test::runCli({"check", "--severity", "BH9999=off", shadowed}).exitCode == 2);
     CHECK(test::runCli({"check", "--severity", "BH1101", shadowed}).exitCode == 2);
 }
+
+TEST_CASE("explain a packet: the allows and denies that match it") {
+    std::string k8s = (test::sourceDir() / "policies" / "k8s-lab.bh").string();
+    test::CliResult etcd =
+        test::runCli({"explain", "--no-baseline", k8s, "k8s-w1", "->", "k8s-cp1", "tcp/2379"});
+    CHECK(etcd.exitCode == 0);
+    CHECK(etcd.out.find("tcp/2379 from k8s-w1 to k8s-cp1: not permitted") != std::string::npos);
+    CHECK(etcd.out.find("denied by") != std::string::npos);
+    test::CliResult api =
+        test::runCli({"explain", "--no-baseline", k8s, "k8s-w1", "->", "k8s-cp1", "tcp/6443"});
+    CHECK(api.out.find("tcp/6443 from k8s-w1 to k8s-cp1: permitted") != std::string::npos);
+    CHECK(api.out.find("allowed by") != std::string::npos);
+    CHECK(test::runCli({"explain", "--no-baseline", k8s, "k8s-w1", "->", "k8s-cp1", "tcp/99999"})
+              .exitCode == 2);
+}

@@ -61,6 +61,14 @@ struct RpcDecision {
     std::string reason;               // why a deny: "denied by policy", "no matching rule", ...
 };
 
+// One packet as the policy's flows decide it: permitted when some allow matches and no
+// deny does (a deny wins whatever the order).
+struct NetDecision {
+    bool permitted = false;
+    std::vector<SourceRange> allows; // the allow flows that match the packet
+    std::vector<SourceRange> denies; // the deny flows that match it
+};
+
 // One hop of a path through the graph.
 struct Hop {
     std::string from, to;
@@ -84,6 +92,10 @@ public:
     // "@dispvm:X". argument: "" for one that no rule names, else "+arg".
     RpcDecision decide(const std::string& service, const std::string& argument,
                        const std::string& caller, const std::string& target) const;
+    // A packet of protocol "tcp", "udp" or "icmp" to a port (or ICMP type) from one node to
+    // another; for a network object, any of its addresses.
+    NetDecision decideNet(const std::string& from, const std::string& to,
+                          const std::string& protocol, std::uint16_t port) const;
     // Graph nodes by name (qubes, "@dispvm:X", network objects, address literals).
     std::vector<std::string> nodes() const;
     // Is there a path from one node to another over edges of any kind (no waivers)?
