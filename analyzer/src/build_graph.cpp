@@ -123,8 +123,11 @@ void addRpcEdges(const model::Policy& p, Built& b) {
         for (const std::string& arg : args) {
             for (const rpc::Caller& c : u.callers) {
                 NodeId from = nodeOf(b.graph, c.qube, c.disposable);
-                for (const rpc::Target& t : u.targets) {
-                    rpc::Decision d = b.evaluator->evaluate(service, arg, c, t);
+                std::vector<rpc::Decision> decisions =
+                    b.evaluator->evaluateAll(service, arg, c, u.targets);
+                for (std::size_t ti = 0; ti < u.targets.size(); ++ti) {
+                    const rpc::Target& t = u.targets[ti];
+                    const rpc::Decision& d = decisions[ti];
                     if (d.result == rpc::Decision::Result::Deny)
                         continue;
                     std::vector<rpc::Landing> landings = d.landings;

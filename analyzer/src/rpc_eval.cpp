@@ -311,14 +311,25 @@ std::vector<Landing> Evaluator::askTargets(const std::string& service, const std
     return landings;
 }
 
-Decision Evaluator::evaluate(const std::string& service, const std::string& argument,
-                             const Caller& caller, const Target& target,
-                             const SourceRange* skip) const {
+std::vector<const Rule*> Evaluator::forCaller(const std::string& service,
+                                              const std::string& argument, const Caller& caller,
+                                              const SourceRange* skip) const {
+    std::vector<const Rule*> out;
+    for (const Rule* r : rulesFor(service))
+        if ((!skip || r->range != *skip) && ruleApplies(*r, service, argument) &&
+            sourceMatches(r->source, caller))
+            out.push_back(r);
+    return out;
+}
+
+Decision Evaluator::decide(const std::vector<const Rule*>& candidates, const std::string& service,
+                           const std::string& argument, const Caller& caller, const Target& target,
+                           const SourceRange* skip,
+                           std::optional<std::vector<Landing>>& askCache) const {
     Decision d;
-    for (const Rule* candidate : rulesFor(service)) {
+    for (const Rule* candidate : candidates) {
         const Rule& r = *candidate;
-        if ((skip && r.range == *skip) || !ruleApplies(r, service, argument) ||
-            !sourceMatches(r.source, caller) || !targetMatches(r.target, caller, target))
+        if (!targetMatches(r.target, caller, target))
             continue;
         d.rule = &r;
         switch (r.action) {
@@ -351,7 +362,10 @@ Decision Evaluator::evaluate(const std::string& service, const std::string& argu
                 }
                 d.landings = {*l};
             } else {
-                d.landings = askTargets(service, argument, caller, skip);
+                // The ask list depends on the caller only, never on the target asked for.
+                if (!askCache)
+                    askCache = askTargets(service, argument, caller, skip);
+                d.landings = *askCache;
             }
             if (d.landings.empty()) {
                 d.reason = "no target is available to choose from";
@@ -363,6 +377,39 @@ Decision Evaluator::evaluate(const std::string& service, const std::string& argu
     }
     d.reason = "no matching rule found";
     return d;
+}
+
+Decision Evaluator::evaluate(const std::string& service, const std::string& argument,
+                             const Caller& caller, const Target& target,
+                             const SourceRange* skip) const {
+    std::optional<std::vector<Landing>> askCache;
+    return decide(forCaller(service, argument, caller, skip), service, argument, caller, target,
+                  skip, askCache);
+}
+
+std::vector<Decision> Evaluator::evaluateAll(const std::string& service,
+                                             const std::string& argument, const Caller& caller,
+                                             const std::vector<Target>& targets,
+                                             const SourceRange* skip) const {
+    std::vector<const Rule*> candidates = forCaller(service, argument, caller, skip);
+    std::optional<std::vector<Landing>> askCache;
+    std::vector<Decision> out;
+    out.reserve(targets.size());
+    for (const Target& t : targets)
+        out.push_back(decide(candidates, service, argument, caller, t, skip, askCache));
+    return out;
+}
+
+std::vector<std::vector<const Rule*>>
+Evaluator::matchingAll(const std::string& service, const std::string& argument,
+                       const Caller& caller, const std::vector<Target>& targets) const {
+    std::vector<const Rule*> candidates = forCaller(service, argument, caller, nullptr);
+    std::vector<std::vector<const Rule*>> out(targets.size());
+    for (std::size_t i = 0; i < targets.size(); ++i)
+        for (const Rule* r : candidates)
+            if (targetMatches(r->target, caller, targets[i]))
+                out[i].push_back(r);
+    return out;
 }
 
 std::vector<const Rule*> Evaluator::matching(const std::string& service,

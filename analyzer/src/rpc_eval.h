@@ -108,6 +108,18 @@ public:
     Decision evaluate(const std::string& service, const std::string& argument, const Caller& caller,
                       const Target& target, const SourceRange* skip = nullptr) const;
 
+    // The same for every target at once: the rules are filtered by caller once and the ask
+    // list computed once (it does not depend on the target).
+    std::vector<Decision> evaluateAll(const std::string& service, const std::string& argument,
+                                      const Caller& caller, const std::vector<Target>& targets,
+                                      const SourceRange* skip = nullptr) const;
+
+    // matching() for every target at once, the rules filtered by caller once.
+    std::vector<std::vector<const Rule*>> matchingAll(const std::string& service,
+                                                      const std::string& argument,
+                                                      const Caller& caller,
+                                                      const std::vector<Target>& targets) const;
+
     // Every rule that matches the request, in order: the first decides, the rest it beats.
     std::vector<const Rule*> matching(const std::string& service, const std::string& argument,
                                       const Caller& caller, const Target& target) const;
@@ -126,6 +138,12 @@ private:
     std::optional<Landing> resolve(const Token& t, const Caller& caller, std::string& why) const;
     std::optional<Landing> resolve(const Target& t, const Caller& caller, std::string& why) const;
     const SystemQube& info(const Caller& c) const;
+    // The rules of a service that match this argument and caller, in order.
+    std::vector<const Rule*> forCaller(const std::string& service, const std::string& argument,
+                                       const Caller& caller, const SourceRange* skip) const;
+    Decision decide(const std::vector<const Rule*>& candidates, const std::string& service,
+                    const std::string& argument, const Caller& caller, const Target& target,
+                    const SourceRange* skip, std::optional<std::vector<Landing>>& askCache) const;
     std::optional<std::size_t> defaultDispvmOf(const Caller& c) const;
 
     // The rules a service can match (its own and the '*' ones), in order: evaluation walks

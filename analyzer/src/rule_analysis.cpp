@@ -57,9 +57,12 @@ void analyzeRpcRules(const model::Policy& policy, const Built& built, Diagnostic
     rpc::Universe u = rpc::universeOf(sys, ev);
     for (const auto& [service, args] : u.services)
         for (const std::string& arg : args)
-            for (const rpc::Caller& c : u.callers)
-                for (const rpc::Target& t : u.targets) {
-                    std::vector<const rpc::Rule*> matches = ev.matching(service, arg, c, t);
+            for (const rpc::Caller& c : u.callers) {
+                std::vector<std::vector<const rpc::Rule*>> all =
+                    ev.matchingAll(service, arg, c, u.targets);
+                for (std::size_t ti = 0; ti < u.targets.size(); ++ti) {
+                    const rpc::Target& t = u.targets[ti];
+                    const std::vector<const rpc::Rule*>& matches = all[ti];
                     if (matches.empty())
                         continue;
                     const rpc::Rule& decider = *matches.front();
@@ -97,6 +100,7 @@ void analyzeRpcRules(const model::Policy& policy, const Built& built, Diagnostic
                         }
                     }
                 }
+            }
 
     for (const model::RpcRule& r : policy.rpcRules) {
         const Facts& x = facts.at(r.range);
