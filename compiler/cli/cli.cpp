@@ -28,7 +28,8 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
 
     CheckOptions check;
     CLI::App* checkCmd = app.add_subcommand(
-        "check", "parse, resolve and check policies; exit 0 clean, 1 findings, 2 bad input");
+        "check", "parse, resolve and prove policies; exit 0 clean, 1 findings, 2 bad input, 3 "
+                 "could not prove");
     checkCmd->add_option("files", check.files, "policy files (*.bh); together one policy")
         ->required();
     checkCmd->add_flag("--show-model", check.showModel,
@@ -50,7 +51,8 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
         "explain", "why a request is decided as it is, or how one qube reaches another");
     // '->' looks like an option to CLI11: take every other word as it comes.
     explainCmd->allow_extras();
-    explainCmd->footer("Words: POLICY.bh... SOURCE '->' TARGET [SERVICE[+ARG]]");
+    explainCmd->footer("Words: POLICY.bh... SOURCE '->' TARGET [SERVICE[+ARG] | PROTO/PORT]\n"
+                       "Exit: 0 answered, 2 bad input, 3 could not prove.");
     explainCmd->add_option("--baseline", explain.baselineDirs, "as for check");
     explainCmd->add_option("--baseline-legacy", explain.baselineLegacy, "as for check");
     explainCmd->add_flag("--no-baseline", explain.noBaseline, "as for check");
