@@ -339,3 +339,16 @@ TEST_CASE("network objects cannot take names that mean 'no qube'") {
     CHECK(withBase("network none = 10.0.0.0/8;\n").has(DiagCode::ReservedName));
     CHECK(withBase("network default = 10.0.0.0/8;\n").has(DiagCode::ReservedName));
 }
+
+TEST_CASE("a named disposable carries its dispvm-template's tags, as Qubes copies them") {
+    test::Checked r = test::checkText(R"(policy "t";
+trust low < high;
+template deb { trust high; }
+dispvm-template dvm { template deb; trust low; tags web, fetch; }
+disposable d1 { template dvm; trust low; tags own; }
+)");
+    INFO(r.rendered);
+    REQUIRE(r.policy);
+    const model::Qube& d1 = r.policy->qubes[id(*r.policy, "d1")];
+    CHECK(d1.tags == std::vector<std::string>{"fetch", "own", "web"});
+}

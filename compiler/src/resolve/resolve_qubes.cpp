@@ -205,6 +205,17 @@ void Resolver::resolveQubes() {
                                                     : "add 'template TEMPLATE;'");
     }
 
+    // A disposable carries its dispvm-template's tags: Qubes copies them when it creates it
+    // (qubes/vm/dispvm.py: self.tags.update(template.tags)).
+    for (model::Qube& qube : policy_.qubes) {
+        if (!qube.templ || policy_.qubes[*qube.templ].kind != QubeKind::DispVMTemplate)
+            continue;
+        const std::vector<std::string>& inherited = policy_.qubes[*qube.templ].tags;
+        qube.tags.insert(qube.tags.end(), inherited.begin(), inherited.end());
+        std::sort(qube.tags.begin(), qube.tags.end());
+        qube.tags.erase(std::unique(qube.tags.begin(), qube.tags.end()), qube.tags.end());
+    }
+
     if (policy_.trust.levels().empty() && policy_.qubes.size() > 1)
         sink_
             .report(DiagCode::NoTrustLevels, qubeDecls_[1]->name.range,
