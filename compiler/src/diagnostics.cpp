@@ -18,12 +18,6 @@ constexpr std::array kCatalog = {
 };
 #undef BULKHEAD_DIAGNOSTIC
 
-// Number of code points in a UTF-8 byte range (continuation bytes do not count).
-std::size_t codePoints(std::string_view s) {
-    return static_cast<std::size_t>(std::count_if(
-        s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
-}
-
 struct Style {
     bool on;
     const char* bold() const { return on ? "\x1b[1m" : ""; }
@@ -44,23 +38,59 @@ struct Style {
     const char* caret() const { return on ? "\x1b[1;32m" : ""; }
 };
 
+constexpr std::size_t kSnippetWidth = 120;
+
+// One source line made printable, with where each code point starts: diagnostics come sorted,
+// so consecutive ones often share a line, and a long line is prepared once, not per caret.
+struct PreparedLine {
+    FileId file = 0;
+    std::uint32_t line = 0;
+    std::string text;                // invalid UTF-8 as '?', tabs as spaces
+    std::vector<std::size_t> starts; // byte offset of each code point, plus text.size()
+};
+
+const PreparedLine& prepare(const SourceManager& sources, const SourceRange& range,
+                            PreparedLine& cache) {
+    if (cache.line == range.begin.line && cache.file == range.file && !cache.starts.empty())
+        return cache;
+    cache.file = range.file;
+    cache.line = range.begin.line;
+    cache.text = sanitizeUtf8(sources.file(range.file).line(range.begin.line));
+    std::replace(cache.text.begin(), cache.text.end(), '\t', ' ');
+    cache.starts.clear();
+    for (std::size_t i = 0; i < cache.text.size(); ++i)
+        if ((static_cast<unsigned char>(cache.text[i]) & 0xC0) != 0x80)
+            cache.starts.push_back(i);
+    cache.starts.push_back(cache.text.size());
+    return cache;
+}
+
 void renderSnippet(std::ostream& out, const SourceManager& sources, const SourceRange& range,
-                   const Style& style) {
+                   const Style& style, PreparedLine& cache) {
     if (!range.valid() || range.file >= sources.size())
         return;
-    const SourceFile& file = sources.file(range.file);
-    std::string_view text = file.line(range.begin.line);
-    // Tabs would misalign the caret; show them as one space each.
-    std::string shown = sanitizeUtf8(text);
-    std::replace(shown.begin(), shown.end(), '\t', ' ');
-    std::string number = std::to_string(range.begin.line);
-    std::string gutter(number.size(), ' ');
-    out << " " << number << " | " << shown << "\n";
-    std::size_t width = codePoints(text);
+    const PreparedLine& line = prepare(sources, range, cache);
+    std::size_t width = line.starts.size() - 1;
     std::size_t startCol = std::min<std::size_t>(range.begin.column, width + 1);
     std::size_t endCol = range.end.line == range.begin.line
                              ? std::max<std::size_t>(range.end.column, startCol)
                              : std::max(width, startCol);
+    // A very long line is shown as a window around the caret, never whole.
+    std::size_t from = 1, to = width;
+    if (width > kSnippetWidth) {
+        from = startCol > kSnippetWidth / 3 ? startCol - kSnippetWidth / 3 : 1;
+        to = std::min(width, from + kSnippetWidth - 1);
+    }
+    std::string shown =
+        (from > 1 ? "..." : "") +
+        line.text.substr(line.starts[from - 1], line.starts[to] - line.starts[from - 1]) +
+        (to < width ? "..." : "");
+    std::size_t shift = from - 1 - (from > 1 ? 3 : 0);
+    startCol -= shift;
+    endCol = std::min(endCol, to) - shift;
+    std::string number = std::to_string(range.begin.line);
+    std::string gutter(number.size(), ' ');
+    out << " " << number << " | " << shown << "\n";
     std::string marks(startCol - 1, ' ');
     marks += '^';
     if (endCol > startCol)
@@ -185,12 +215,13 @@ std::vector<Diagnostic> DiagnosticSink::sorted() const {
 void renderDiagnostics(std::ostream& out, const SourceManager& sources,
                        std::span<const Diagnostic> diags, const RenderOptions& options) {
     Style style{options.color};
+    PreparedLine cache;
     for (const Diagnostic& d : diags) {
         out << style.bold();
         renderLocation(out, sources, d.range);
         out << style.colour(d.severity) << severityName(d.severity) << "[" << diagInfo(d.code).id
             << "]" << style.reset() << style.bold() << ": " << d.message << style.reset() << "\n";
-        renderSnippet(out, sources, d.range, style);
+        renderSnippet(out, sources, d.range, style, cache);
         if (!d.hint.empty())
             out << "  = help: " << d.hint << "\n";
         for (const DiagNote& n : d.notes) {
@@ -198,7 +229,7 @@ void renderDiagnostics(std::ostream& out, const SourceManager& sources,
             renderLocation(out, sources, n.range);
             out << style.colour(Severity::Note) << "note" << style.reset() << ": " << n.message
                 << "\n";
-            renderSnippet(out, sources, n.range, style);
+            renderSnippet(out, sources, n.range, style, cache);
         }
     }
 }

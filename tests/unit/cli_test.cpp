@@ -5,6 +5,8 @@
 
 #include "bulkhead/compiler/parse.h"
 
+#include <sstream>
+
 namespace fs = std::filesystem;
 using namespace bulkhead;
 
@@ -186,4 +188,27 @@ TEST_CASE("explain a packet: the allows and denies that match it") {
     CHECK(api.out.find("allowed by") != std::string::npos);
     CHECK(test::runCli({"explain", "--no-baseline", k8s, "k8s-w1", "->", "k8s-cp1", "tcp/99999"})
               .exitCode == 2);
+}
+
+TEST_CASE("a long source line is shown as a window with the caret under the culprit") {
+    std::string names;
+    for (int i = 0; i < 60; ++i)
+        names += "known" + std::to_string(i) + ", ";
+    std::string text = "policy \"p\";\nnetwork known0 = 10.0.0.0/8;\n";
+    for (int i = 1; i < 60; ++i)
+        text += "network known" + std::to_string(i) + " = 10." + std::to_string(i) + ".0.0/16;\n";
+    text += "network all = " + names + "missing9, known1;\n";
+    test::Checked r = test::checkText(text);
+    std::istringstream lines(r.rendered);
+    std::string line, snippet, carets;
+    while (std::getline(lines, line))
+        if (line.find("missing9") != std::string::npos && line.find(" | ") != std::string::npos) {
+            snippet = line;
+            std::getline(lines, carets);
+            break;
+        }
+    REQUIRE(!snippet.empty());
+    CHECK(snippet.size() < 200); // a window, not the 700-character line
+    CHECK(snippet.find("...") != std::string::npos);
+    CHECK(carets.find('^') == snippet.find("missing9")); // the caret sits under the name
 }
