@@ -352,3 +352,18 @@ disposable d1 { template dvm; trust low; tags own; }
     const model::Qube& d1 = r.policy->qubes[id(*r.policy, "d1")];
     CHECK(d1.tags == std::vector<std::string>{"fetch", "own", "web"});
 }
+
+TEST_CASE("a service qube based on a dispvm-template is a DispVM to @type:") {
+    test::Checked r = test::checkText(R"(policy "t";
+trust low < high;
+template deb { trust high; }
+dispvm-template dvm { template deb; trust low; }
+netvm sys-net { template dvm; trust low; }
+assert no path from @type:DispVM to deb via rpc;
+)");
+    INFO(r.rendered);
+    REQUIRE(r.policy);
+    CHECK(!r.has(DiagCode::EmptySelector));
+    CHECK(model::qubesClassOf(*r.policy, id(*r.policy, "sys-net")) == "DispVM");
+    CHECK(model::qubesClassOf(*r.policy, id(*r.policy, "dvm")) == "AppVM");
+}
