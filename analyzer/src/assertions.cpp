@@ -5,7 +5,6 @@
 #include "certificate.h"
 
 #include <algorithm>
-#include <deque>
 
 namespace bulkhead::analyzer {
 namespace {
@@ -28,14 +27,7 @@ std::string kindLabel(const Edge& e) {
 Checker::Checker(const model::Policy& policy, Built& built, DiagnosticSink& sink,
                  AnalysisSummary& summary, bool checkWaivers)
     : policy_(policy), built_(built), g_(built.graph), sink_(sink), summary_(summary),
-      checkWaivers_(checkWaivers) {
-    // Edges are sorted by source node after seal(): index the first edge of each node.
-    firstEdge_.assign(g_.nodes().size() + 1, g_.edges().size());
-    for (std::size_t i = g_.edges().size(); i-- > 0;)
-        firstEdge_[g_.edges()[i].from] = i;
-    for (std::size_t n = g_.nodes().size(); n-- > 0;)
-        firstEdge_[n] = std::min(firstEdge_[n], firstEdge_[n + 1]);
-}
+      checkWaivers_(checkWaivers) {}
 
 std::vector<NodeId> Checker::select(const model::Selector& s) const {
     using K = model::Selector::Kind;
@@ -179,43 +171,6 @@ void Checker::reportUnusedWaivers(const model::Assertion& a) {
     }
 }
 
-std::optional<std::vector<std::size_t>>
-Checker::shortestPath(const std::vector<NodeId>& sources, const std::vector<NodeId>& targets,
-                      const std::function<bool(const Edge&)>& usable) const {
-    std::vector<bool> isTarget(g_.nodes().size(), false);
-    for (NodeId t : targets)
-        isTarget[t] = true;
-    std::vector<std::optional<std::size_t>> parent(g_.nodes().size());
-    std::vector<bool> seen(g_.nodes().size(), false);
-    std::deque<NodeId> queue;
-    for (NodeId s : sources) {
-        seen[s] = true;
-        queue.push_back(s);
-    }
-    while (!queue.empty()) {
-        NodeId u = queue.front();
-        queue.pop_front();
-        for (std::size_t i = firstEdge_[u]; i < g_.edges().size() && g_.edges()[i].from == u; ++i) {
-            const Edge& e = g_.edges()[i];
-            if (!usable(e))
-                continue;
-            if (isTarget[e.to]) {
-                std::vector<std::size_t> path{i};
-                for (NodeId at = u; parent[at]; at = g_.edges()[*parent[at]].from)
-                    path.push_back(*parent[at]);
-                std::reverse(path.begin(), path.end());
-                return path;
-            }
-            if (seen[e.to])
-                continue;
-            seen[e.to] = true;
-            parent[e.to] = i;
-            queue.push_back(e.to);
-        }
-    }
-    return std::nullopt;
-}
-
 std::string Checker::direction(NodeId from, NodeId to) const {
     const auto& a = g_.nodes()[from].trust;
     const auto& b = g_.nodes()[to].trust;
@@ -274,7 +229,7 @@ void Checker::noPath(const model::Assertion& a) {
     };
     if (checkWaivers_)
         reportUnusedWaivers(a);
-    if (auto path = shortestPath(sources, targets, usable)) {
+    if (auto path = shortestPath(g_, sources, targets, usable)) {
         ++summary_.assertionsViolated;
         reportPath(a, *path);
         return;

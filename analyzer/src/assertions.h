@@ -17,10 +17,6 @@ public:
     void run();
 
     std::vector<NodeId> select(const model::Selector& s) const;
-    // Edge indices of a shortest usable path from any source to any target, in hop order.
-    std::optional<std::vector<std::size_t>>
-    shortestPath(const std::vector<NodeId>& sources, const std::vector<NodeId>& targets,
-                 const std::function<bool(const Edge&)>& usable) const;
     const model::Waiver* waiverFor(const model::Assertion& a, const Edge& e) const;
     bool waives(const model::Waiver& w, const Edge& e) const;
 
@@ -41,7 +37,6 @@ private:
     DiagnosticSink& sink_;
     AnalysisSummary& summary_;
     bool checkWaivers_;
-    std::vector<std::size_t> firstEdge_; // by node: index of its first outgoing edge
 };
 
 } // namespace bulkhead::analyzer

@@ -3,6 +3,8 @@
 #include "bulkhead/compiler/model.h"
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -48,16 +50,27 @@ public:
     void addEdge(Edge e);
     const std::vector<Node>& nodes() const { return nodes_; }
     const std::vector<Edge>& edges() const { return edges_; }
-    std::optional<NodeId> qubeNode(model::QubeId q) const;
     std::optional<NodeId> disposablesOf(model::QubeId dvm) const;
     std::optional<NodeId> externalNode(const std::string& name) const;
     // Edges sorted (from, to, kind, service) and duplicates of the same fact dropped, so every
     // search visits them in one fixed order.
     void seal();
+    // After seal(): edges leaving node n are [firstEdge(n), firstEdge(n + 1)).
+    std::size_t firstEdge(NodeId n) const { return firstEdge_.at(n); }
 
 private:
     std::vector<Node> nodes_;
     std::vector<Edge> edges_;
+    std::vector<std::size_t> firstEdge_; // by node, plus one past the last
+    // Looked up for every rpc landing and literal: kept as indexes, not scans.
+    std::map<model::QubeId, NodeId> disposables_;
+    std::map<std::string, NodeId, std::less<>> externals_;
 };
+
+// Edge indices of a shortest usable path from any source to any target, in hop order (one
+// hop at least). Breadth-first over the sealed edge order, so the answer is deterministic.
+std::optional<std::vector<std::size_t>>
+shortestPath(const Graph& g, const std::vector<NodeId>& sources, const std::vector<NodeId>& targets,
+             const std::function<bool(const Edge&)>& usable);
 
 } // namespace bulkhead::analyzer

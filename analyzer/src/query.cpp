@@ -5,7 +5,6 @@
 #include "packet_space.h"
 
 #include <algorithm>
-#include <deque>
 #include <stdexcept>
 
 namespace bulkhead::analyzer {
@@ -156,28 +155,7 @@ std::vector<std::string> Analysis::nodes() const {
 }
 
 bool Analysis::reaches(const std::string& from, const std::string& to) const {
-    const Graph& g = impl_->built->graph;
-    auto a = impl_->node(from), b = impl_->node(to);
-    if (!a || !b)
-        throw std::invalid_argument("unknown node " + (a ? to : from));
-    std::vector<bool> seen(g.nodes().size(), false);
-    std::deque<NodeId> queue{*a};
-    seen[*a] = true;
-    while (!queue.empty()) {
-        NodeId u = queue.front();
-        queue.pop_front();
-        for (const Edge& e : g.edges()) {
-            if (e.from != u)
-                continue;
-            if (e.to == *b)
-                return true;
-            if (!seen[e.to]) {
-                seen[e.to] = true;
-                queue.push_back(e.to);
-            }
-        }
-    }
-    return false;
+    return !path(from, to).empty();
 }
 
 std::vector<Hop> Analysis::path(const std::string& from, const std::string& to) const {
@@ -185,32 +163,16 @@ std::vector<Hop> Analysis::path(const std::string& from, const std::string& to) 
     auto a = impl_->node(from), b = impl_->node(to);
     if (!a || !b)
         throw std::invalid_argument("unknown node " + (a ? to : from));
-    std::vector<std::optional<std::size_t>> parent(g.nodes().size());
-    std::vector<bool> seen(g.nodes().size(), false);
-    std::deque<NodeId> queue{*a};
-    seen[*a] = true;
-    while (!queue.empty() && !seen[*b]) {
-        NodeId u = queue.front();
-        queue.pop_front();
-        for (std::size_t i = 0; i < g.edges().size(); ++i) {
-            const Edge& e = g.edges()[i];
-            if (e.from != u || seen[e.to])
-                continue;
-            seen[e.to] = true;
-            parent[e.to] = i;
-            queue.push_back(e.to);
-        }
-    }
     std::vector<Hop> hops;
-    if (!seen[*b] || *a == *b)
+    if (*a == *b)
         return hops;
-    for (NodeId at = *b; parent[at]; at = g.edges()[*parent[at]].from) {
-        const Edge& e = g.edges()[*parent[at]];
+    auto found = shortestPath(g, {*a}, {*b}, [](const Edge&) { return true; });
+    for (std::size_t i : found.value_or(std::vector<std::size_t>{})) {
+        const Edge& e = g.edges()[i];
         hops.push_back({g.nodes()[e.from].name, g.nodes()[e.to].name,
                         std::string(model::edgeKindName(e.kind)) + (e.needsAsk ? ", ask" : ""),
                         e.detail, e.origin});
     }
-    std::reverse(hops.begin(), hops.end());
     return hops;
 }
 
