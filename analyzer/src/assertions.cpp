@@ -32,6 +32,7 @@ Checker::Checker(const model::Policy& policy, Built& built, DiagnosticSink& sink
 std::vector<NodeId> Checker::select(const model::Selector& s) const {
     using K = model::Selector::Kind;
     std::vector<NodeId> out;
+    std::optional<std::vector<model::QubeId>> chosen; // sorted: selectQubes walks ids in order
     for (NodeId n = 0; n < g_.nodes().size(); ++n) {
         const Node& node = g_.nodes()[n];
         bool in = false;
@@ -55,8 +56,9 @@ std::vector<NodeId> Checker::select(const model::Selector& s) const {
             // Qube, Trust, Tag, AnyVM: disposables count as their dispvm-template.
             if (node.kind == Node::Kind::External)
                 break;
-            std::vector<model::QubeId> chosen = model::selectQubes(policy_, s);
-            bool member = std::find(chosen.begin(), chosen.end(), node.qube) != chosen.end();
+            if (!chosen)
+                chosen = model::selectQubes(policy_, s); // once per selector, not per node
+            bool member = std::binary_search(chosen->begin(), chosen->end(), node.qube);
             in = node.kind == Node::Kind::Qube ? member : (member && s.kind != K::Qube);
             break;
         }
@@ -112,8 +114,11 @@ bool Checker::tokenCovers(const model::RpcToken& t, NodeId n) const {
 }
 
 bool Checker::selectorCovers(const model::Selector& s, NodeId n) const {
-    std::vector<NodeId> nodes = select(s);
-    return std::find(nodes.begin(), nodes.end(), n) != nodes.end();
+    // Waivers ask this for every edge: remember each selector's nodes.
+    auto it = selected_.find(&s);
+    if (it == selected_.end())
+        it = selected_.emplace(&s, select(s)).first;
+    return std::binary_search(it->second.begin(), it->second.end(), n);
 }
 
 bool Checker::waives(const model::Waiver& w, const Edge& e) const {

@@ -3,6 +3,7 @@
 #include "build_graph.h"
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <vector>
 
@@ -37,6 +38,7 @@ private:
     DiagnosticSink& sink_;
     AnalysisSummary& summary_;
     bool checkWaivers_;
+    mutable std::map<const model::Selector*, std::vector<NodeId>> selected_; // sorted nodes
 };
 
 } // namespace bulkhead::analyzer
