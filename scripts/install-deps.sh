@@ -12,6 +12,7 @@ packages=(
   doctest-dev                      # unit tests
   libcli11-dev                     # subcommand parsing
   libfmt-dev                       # formatting of diagnostics and outputs
+  libssl-dev                       # SHA-256 (libcrypto) for output headers and manifests
   iproute2                         # network namespaces for kernel checks
 )
 

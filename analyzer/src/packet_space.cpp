@@ -55,6 +55,9 @@ bool endpointCovers(const model::Policy& policy, const model::Endpoint& e, const
         }
         return false;
     case Node::Kind::Disposables:
+        // Qubes copies a dispvm-template's firewall rules into each of its disposables.
+        if (e.kind == K::Qube)
+            return e.qube == n.qube;
         if (e.kind == K::Tag) {
             const auto& tags = policy.qubes[n.qube].tags;
             return std::binary_search(tags.begin(), tags.end(), e.tag);
