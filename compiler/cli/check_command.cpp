@@ -1,10 +1,9 @@
-#include "commands.h"
+#include "check_run.h"
 
 #include "baseline.h"
 
-#include "bulkhead/analyzer/analyzer.h"
+#include "bulkhead/backends/net_plan.h"
 #include "bulkhead/backends/summary.h"
-#include "bulkhead/compiler/frontend.h"
 
 #include <algorithm>
 #include <ostream>
@@ -12,8 +11,37 @@
 namespace bulkhead::cli {
 namespace {
 
-// "1 error", "2 errors, 1 warning": what the run found, for its last line.
-std::string counts(const DiagnosticSink& sink) {
+// Applies --severity ID=LEVEL; false (with a message) when one is not valid.
+bool applySeverities(const std::vector<std::string>& severities, DiagnosticSink& sink,
+                     std::ostream& err) {
+    for (const std::string& s : severities) {
+        std::size_t eq = s.find('=');
+        std::optional<DiagCode> code =
+            eq == std::string::npos ? std::nullopt : diagCodeFromText(s.substr(0, eq));
+        std::string level = eq == std::string::npos ? "" : s.substr(eq + 1);
+        if (!code ||
+            (level != "error" && level != "warning" && level != "note" && level != "off")) {
+            err << "bulkhead: --severity takes ID=error|warning|note|off with a code from "
+                   "docs/diagnostics.md, not '"
+                << s << "'\n";
+            return false;
+        }
+        const DiagInfo& info = diagInfo(*code);
+        if (info.severity == Severity::Error && info.id < "BH1000") {
+            err << "bulkhead: " << info.id << " is an input error and cannot be changed\n";
+            return false;
+        }
+        sink.overrideSeverity(*code, level == "off"       ? std::nullopt
+                                     : level == "error"   ? std::optional(Severity::Error)
+                                     : level == "warning" ? std::optional(Severity::Warning)
+                                                          : std::optional(Severity::Note));
+    }
+    return true;
+}
+
+} // namespace
+
+std::string diagnosticCounts(const DiagnosticSink& sink) {
     auto plural = [](std::size_t n, const char* word) {
         return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
     };
@@ -25,76 +53,61 @@ std::string counts(const DiagnosticSink& sink) {
     return out;
 }
 
-} // namespace
-
-int runCheck(const CheckOptions& options, std::ostream& out, std::ostream& err,
-             const Terminal& terminal) {
-    SourceManager sources;
-    DiagnosticSink sink;
-    for (const std::string& s : options.severities) {
-        std::size_t eq = s.find('=');
-        std::optional<DiagCode> code =
-            eq == std::string::npos ? std::nullopt : diagCodeFromText(s.substr(0, eq));
-        std::string level = eq == std::string::npos ? "" : s.substr(eq + 1);
-        if (!code ||
-            (level != "error" && level != "warning" && level != "note" && level != "off")) {
-            err << "bulkhead: --severity takes ID=error|warning|note|off with a code from "
-                   "docs/diagnostics.md, not '"
-                << s << "'\n";
-            return kBadInput;
-        }
-        const DiagInfo& info = diagInfo(*code);
-        if (info.severity == Severity::Error && info.id < "BH1000") {
-            err << "bulkhead: " << info.id << " is an input error and cannot be changed\n";
-            return kBadInput;
-        }
-        sink.overrideSeverity(*code, level == "off"       ? std::nullopt
-                                     : level == "error"   ? std::optional(Severity::Error)
-                                     : level == "warning" ? std::optional(Severity::Warning)
-                                                          : std::optional(Severity::Note));
-    }
-    FrontendResult result = runFrontend(options.files, sources, sink);
+int runCheckPhase(const CheckOptions& options, CheckRun& run, std::ostream& err,
+                  const Terminal& terminal) {
+    if (!applySeverities(options.severities, run.sink, err))
+        return kBadInput;
+    run.frontend = runFrontend(options.files, run.sources, run.sink);
     auto render = [&] {
-        std::vector<Diagnostic> diags = sink.sorted();
-        renderDiagnostics(err, sources, diags, {terminal.color});
+        std::vector<Diagnostic> diags = run.sink.sorted();
+        renderDiagnostics(err, run.sources, diags, {terminal.color});
     };
-
-    if (sink.hasErrors() || !result.policy) {
+    if (run.sink.hasErrors() || !run.frontend.policy) {
         render();
-        err << "bulkhead: " << counts(sink) << "\n";
+        err << "bulkhead: " << diagnosticCounts(run.sink) << "\n";
         return kBadInput;
     }
-    const model::Policy& policy = *result.policy;
+    const model::Policy& policy = *run.frontend.policy;
 
-    analyzer::AnalysisOptions analysis;
     BaselineChoice baseline{options.baselineDirs, options.baselineLegacy, options.noBaseline};
-    if (!loadBaseline(baseline, sources, sink, analysis)) {
+    if (!loadBaseline(baseline, run.sources, run.sink, run.analysis)) {
         render();
         return kBadInput;
     }
-    analyzer::AnalysisSummary summary = analyzer::analyze(policy, analysis, sink);
+    run.summary = analyzer::analyze(policy, run.analysis, run.sink);
+    // What the firewall backends cannot express is an error, found before any output exists.
+    backends::reportNetPlanProblems(policy, run.sink);
     render();
 
-    std::vector<Diagnostic> diags = sink.sorted();
+    std::vector<Diagnostic> diags = run.sink.sorted();
     bool unproven = std::any_of(diags.begin(), diags.end(), [](const Diagnostic& d) {
         return d.code == DiagCode::CouldNotProve;
     });
+    if (run.sink.errorCount() > 0 || run.sink.warningCount() > 0)
+        err << "bulkhead: " << diagnosticCounts(run.sink) << "\n";
+    if (unproven)
+        return kInternalError;
+    return run.sink.errorCount() > 0 || run.sink.warningCount() > 0 ? kFindings : kClean;
+}
+
+int runCheck(const CheckOptions& options, std::ostream& out, std::ostream& err,
+             const Terminal& terminal) {
+    CheckRun run;
+    int code = runCheckPhase(options, run, err, terminal);
+    if (code == kBadInput)
+        return code;
+    const model::Policy& policy = *run.frontend.policy;
     if (options.showModel)
         backends::writeSummary(out, policy);
+    const analyzer::AnalysisSummary& summary = run.summary;
     out << "policy \"" << policy.name << "\": " << policy.qubes.size() - 1 << " qubes, "
         << summary.nodes << " nodes, " << summary.edges
         << " edges; assertions: " << summary.assertionsHeld << " hold ("
         << summary.certificatesChecked << " Z3-certified), " << summary.assertionsViolated
         << " violated; requirements: " << summary.requirementsMet << " met, "
-        << summary.requirementsUnmet
-        << " unmet; baseline: " << (analysis.haveBaseline ? analysis.baselineDescription : "none")
-        << "\n";
-
-    if (sink.errorCount() > 0 || sink.warningCount() > 0)
-        err << "bulkhead: " << counts(sink) << "\n";
-    if (unproven)
-        return kInternalError;
-    return sink.errorCount() > 0 || sink.warningCount() > 0 ? kFindings : kClean;
+        << summary.requirementsUnmet << " unmet; baseline: "
+        << (run.analysis.haveBaseline ? run.analysis.baselineDescription : "none") << "\n";
+    return code;
 }
 
 } // namespace bulkhead::cli

@@ -57,6 +57,32 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     explainCmd->add_option("--baseline-legacy", explain.baselineLegacy, "as for check");
     explainCmd->add_flag("--no-baseline", explain.noBaseline, "as for check");
 
+    CompileOptions compile;
+    CLI::App* compileCmd = app.add_subcommand(
+        "compile", "check, then write the qrexec policy.d file, nftables rulesets and "
+                   "qvm-firewall rules; nothing is written unless every check passes");
+    compileCmd->add_option("files", compile.check.files, "policy files (*.bh)")->required();
+    compileCmd
+        ->add_option("-o,--output", compile.outDir,
+                     "output directory, replaced as a whole (a new one, or one an "
+                     "earlier compile wrote)")
+        ->required();
+    compileCmd->add_option("--qrexec-file", compile.qrexecFileName,
+                           "name of the policy.d file (default 30-bulkhead.policy)");
+    compileCmd->add_option("--baseline", compile.check.baselineDirs, "as for check");
+    compileCmd->add_option("--baseline-legacy", compile.check.baselineLegacy, "as for check");
+    compileCmd->add_flag("--no-baseline", compile.check.noBaseline, "as for check");
+    compileCmd->add_option("--severity", compile.check.severities, "as for check");
+    compileCmd->add_flag("--no-kernel-check", compile.noKernelCheck,
+                         "write even when no network namespace can be made to load the "
+                         "rulesets in (the manifest says the kernel check did not run)");
+    compileCmd->add_option("--test-break-emitter", compile.breakForTesting)
+        ->group("") // hidden: tests damage an emitter to prove validation catches it
+        ->check(CLI::IsMember({"qrexec", "nft"}));
+    compileCmd->footer("Exit: 0 written, 1 check found problems, 2 bad input, 3 a validation "
+                       "failed (a compiler bug; nothing written).\n"
+                       "Example: bulkhead compile policies/workstation.bh -o out/");
+
     FmtOptions fmt;
     CLI::App* fmtCmd =
         app.add_subcommand("fmt", "rewrite policy files in the canonical layout, keeping comments");
@@ -103,6 +129,8 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
             }
             return runExplain(explain, out, err, term);
         }
+        if (compileCmd->parsed())
+            return runCompile(compile, out, err, term);
         if (fmtCmd->parsed())
             return runFmt(fmt, out, err, term);
     } catch (const std::exception& e) {

@@ -28,6 +28,16 @@ struct ExplainOptions {
 int runExplain(const ExplainOptions& options, std::ostream& out, std::ostream& err,
                const Terminal& terminal);
 
+struct CompileOptions {
+    CheckOptions check;
+    std::string outDir;
+    std::string qrexecFileName = "30-bulkhead.policy";
+    bool noKernelCheck = false;
+    std::string breakForTesting; // test-only: "qrexec" or "nft" damages that emitter
+};
+int runCompile(const CompileOptions& options, std::ostream& out, std::ostream& err,
+               const Terminal& terminal);
+
 struct FmtOptions {
     std::vector<std::string> files;
     bool check = false;

@@ -39,14 +39,17 @@ TEST_CASE("the DESIGN sketch resolves into the model it describes") {
     // The front end is clean; the analyzer finds the sketch's one real escape: any qube may
     // open files in a networked disposable (@anyvm -> @dispvm:dvm), vault included.
     // Rule analysis adds one note: `rpc qubes.Filecopy work -> @dispvm ask;` changes nothing,
-    // since work has no default_dispvm and the ask has no target to offer.
+    // since work has no default_dispvm and the ask has no target to offer. The firewall
+    // backend needs sys-firewall's address: sys-net sees its clients' traffic under it.
     CHECK(r.frontEndErrors == 0);
-    REQUIRE(r.diagnostics.size() == 2);
-    CHECK(r.diagnostics[0].code == DiagCode::RuleRedundant);
-    CHECK(r.diagnostics[0].range.begin.line == 30);
-    CHECK(r.diagnostics[1].code == DiagCode::AssertionViolated);
-    CHECK(r.diagnostics[1].range.begin.line == 36);
-    CHECK(r.diagnostics[1].message.find("vault => @dispvm:dvm") != std::string::npos);
+    REQUIRE(r.diagnostics.size() == 3);
+    CHECK(r.diagnostics[0].code == DiagCode::BackendNeedsAddress);
+    CHECK(r.diagnostics[0].range.begin.line == 15);
+    CHECK(r.diagnostics[1].code == DiagCode::RuleRedundant);
+    CHECK(r.diagnostics[1].range.begin.line == 30);
+    CHECK(r.diagnostics[2].code == DiagCode::AssertionViolated);
+    CHECK(r.diagnostics[2].range.begin.line == 36);
+    CHECK(r.diagnostics[2].message.find("vault => @dispvm:dvm") != std::string::npos);
     CHECK(p.name == "workstation");
     CHECK(p.qubes.size() == 9); // 8 declared + dom0
     CHECK(p.qubes[model::Policy::dom0].name == "dom0");

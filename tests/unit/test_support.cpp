@@ -2,6 +2,8 @@
 
 #include "cli.h"
 
+#include "bulkhead/backends/net_plan.h"
+
 #include <algorithm>
 #include <fstream>
 #include <random>
@@ -55,8 +57,10 @@ Checked checkFiles(const std::vector<std::string>& paths) {
     Checked out;
     out.frontEndErrors = sink.errorCount();
     out.policy = std::move(r.policy);
-    if (out.policy)
+    if (out.policy) {
         out.analysis = analyzer::analyze(*out.policy, {}, sink); // no baseline
+        backends::reportNetPlanProblems(*out.policy, sink);
+    }
     out.diagnostics = sink.sorted();
     std::ostringstream s;
     renderDiagnostics(s, sources, out.diagnostics, {false});
