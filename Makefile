@@ -1,5 +1,6 @@
 # Front door for people and CI. Every target installs what is missing first.
-#   make run        build and check policies/workstation.bh, printing the checked policy
+#   make run        build, check policies/workstation.bh (printing the checked policy) and
+#                   compile it into build/out
 #   make test       build and run every test
 #   make test-asan  the same under AddressSanitizer + UndefinedBehaviorSanitizer
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
@@ -23,6 +24,7 @@ BASELINE = $(if $(wildcard $(CORPUS)/policy.d),--baseline $(CORPUS)/policy.d --b
 
 run: build
 	./$(BUILD)/bulkhead check --show-model $(BASELINE) policies/workstation.bh
+	./$(BUILD)/bulkhead compile $(BASELINE) policies/workstation.bh -o $(BUILD)/out
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

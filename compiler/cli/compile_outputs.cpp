@@ -1,6 +1,7 @@
 #include "compile_outputs.h"
 
 #include "bulkhead/analyzer/translation.h"
+#include "bulkhead/backends/kernel_check.h"
 #include "bulkhead/backends/net_plan.h"
 #include "bulkhead/backends/nft_emit.h"
 #include "bulkhead/backends/qvm_firewall_emit.h"
@@ -60,6 +61,35 @@ Validation readBackQrexec(const model::Policy& policy, const std::string& text,
     return v;
 }
 
+// Each firewall qube's ruleset loaded for real into a throw-away network namespace, after
+// Qubes' own base tables, as the qube's firewall service will load it.
+Validation kernelCheck(const std::vector<backends::NftRuleset>& rulesets, bool optional) {
+    Validation v{"nft-kernel", "passed", ""};
+    std::string modes;
+    for (const backends::NftRuleset& r : rulesets) {
+        backends::KernelCheckOptions opts;
+        opts.listRuleset = false;
+        backends::KernelCheckResult k = backends::checkInThrowAwayNamespace(
+            backends::qubesBaseTables(), {{r.qube + "/bulkhead.nft", r.text}}, opts);
+        using S = backends::KernelCheckResult::Status;
+        if (k.status == S::NamespaceUnavailable) {
+            v.result = optional ? "skipped" : "refused";
+            v.detail = "no network namespace could be made (" + k.reason + ")" +
+                       (optional ? "" : "; --no-kernel-check writes without this check");
+            return v;
+        }
+        if (k.status != S::Loaded) {
+            v.result = "failed";
+            v.detail = k.status == S::Rejected ? "the kernel refused it: " + k.errors() : k.reason;
+            return v;
+        }
+        modes = backends::kernelCheckModeName(k.mode);
+    }
+    v.detail = std::to_string(rulesets.size()) + " rulesets loaded beside Qubes' base tables (" +
+               (modes.empty() ? "none" : modes) + ")";
+    return v;
+}
+
 // Test-only damage, so the tests can show that validation catches a broken emitter.
 std::string dropLastRuleLine(std::string text) {
     std::size_t end = text.size() - 1; // the text ends in a newline
@@ -113,7 +143,9 @@ CompileOutputs buildOutputs(const model::Policy& policy, const CheckRun& run,
     backends::NetPlan plan = backends::planNetwork(policy);
     backends::NftEmitOptions nftOptions{BULKHEAD_VERSION, sources,
                                         options.breakForTesting == "nft"};
-    for (const backends::NftRuleset& r : backends::emitNftables(policy, plan, nftOptions)) {
+    std::vector<backends::NftRuleset> rulesets = backends::emitNftables(policy, plan, nftOptions);
+    out.validations.push_back(kernelCheck(rulesets, options.noKernelCheck));
+    for (const backends::NftRuleset& r : rulesets) {
         out.files[r.qube + "/bulkhead.nft"] = {r.text, false};
         out.files[r.qube + "/qubes-firewall.d/50-bulkhead"] = {r.loader, true};
     }

@@ -1,0 +1,169 @@
+// bulkhead compile as a user runs it: golden outputs per example, all-or-nothing writes,
+// validation that catches a broken emitter, and values that cannot inject syntax.
+#include "test_support.h"
+
+#include "bulkhead/backends/qrexec_emit.h"
+#include "bulkhead/compiler/qrexec_policy.h"
+
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <map>
+
+namespace fs = std::filesystem;
+using namespace bulkhead;
+
+namespace {
+
+// Every file under dir by relative path; the source tree's absolute path is cut out so the
+// outputs compare wherever the checkout is.
+std::map<std::string, std::string> tree(const fs::path& dir) {
+    std::map<std::string, std::string> out;
+    std::string root = test::sourceDir().string() + "/";
+    for (const auto& e : fs::recursive_directory_iterator(dir)) {
+        if (!e.is_regular_file())
+            continue;
+        std::string text = test::readFile(e.path());
+        for (std::size_t at; (at = text.find(root)) != std::string::npos;)
+            text.erase(at, root.size());
+        out[fs::relative(e.path(), dir).string()] = text;
+    }
+    return out;
+}
+
+test::CliResult compile(const fs::path& policy, const fs::path& out,
+                        std::vector<std::string> extra = {}) {
+    std::vector<std::string> args{"compile", "--no-baseline", policy.string(), "-o", out.string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return test::runCli(args);
+}
+
+} // namespace
+
+TEST_CASE("every example compiles to its golden outputs, byte for byte, twice") {
+    // BULKHEAD_UPDATE_GOLDEN=1 rewrites tests/golden/compile/ from the current compiler.
+    bool update = std::getenv("BULKHEAD_UPDATE_GOLDEN") != nullptr;
+    for (const fs::path& f : test::examplePolicies()) {
+        CAPTURE(f.string());
+        test::TempDir tmp;
+        test::CliResult first = compile(f, tmp.path() / "a");
+        INFO(first.err);
+        REQUIRE(first.exitCode == 0);
+        test::CliResult second = compile(f, tmp.path() / "b");
+        REQUIRE(second.exitCode == 0);
+        std::map<std::string, std::string> a = tree(tmp.path() / "a");
+        CHECK(a == tree(tmp.path() / "b"));
+        CHECK(a.count("dom0/etc/qubes/policy.d/30-bulkhead.policy") == 1);
+        CHECK(a.at("manifest.json").find("\"nft-kernel\"") != std::string::npos);
+
+        fs::path golden = test::sourceDir() / "tests/golden/compile" / f.stem();
+        if (update) {
+            fs::remove_all(golden);
+            for (const auto& [rel, text] : a) {
+                fs::create_directories((golden / rel).parent_path());
+                std::ofstream(golden / rel, std::ios::binary) << text;
+            }
+            continue;
+        }
+        REQUIRE(fs::is_directory(golden));
+        std::map<std::string, std::string> expected = tree(golden);
+        for (const auto& [rel, text] : expected) {
+            CAPTURE(rel);
+            // The manifest names the namespace mode the kernel check ran in (root or not).
+            if (rel == "manifest.json")
+                continue;
+            REQUIRE(a.count(rel) == 1);
+            CHECK(a.at(rel) == text);
+        }
+        CHECK(a.size() == expected.size());
+    }
+}
+
+TEST_CASE("the emitted policy.d file decides every request as the policy does") {
+    test::TempDir tmp;
+    fs::path policy = test::sourceDir() / "policies/workstation.bh";
+    REQUIRE(compile(policy, tmp.path() / "out").exitCode == 0);
+    std::string manifest = test::readFile(tmp.path() / "out/manifest.json");
+    CHECK(manifest.find("\"name\": \"qrexec-readback\",\n      \"result\": \"passed\"") !=
+          std::string::npos);
+    // Qubes' parser takes it without a single error.
+    QrexecTextOptions opts;
+    opts.file = "30-bulkhead.policy";
+    QrexecPolicyLoad load = parseQrexecPolicyText(
+        test::readFile(tmp.path() / "out/dom0/etc/qubes/policy.d/30-bulkhead.policy"), opts);
+    CHECK(load.errors.empty());
+    CHECK(load.rules.size() > 40);
+}
+
+TEST_CASE("nothing is written when check fails") {
+    test::TempDir tmp;
+    fs::path bad =
+        tmp.write("bad.bh", test::readFile(test::sourceDir() / "policies/workstation.bh") +
+                                "rpc qubes.VMShell personal -> vault allow;\n");
+    test::CliResult r = compile(bad, tmp.path() / "out");
+    CHECK(r.exitCode == 1);
+    CHECK(r.err.find("nothing was written") != std::string::npos);
+    CHECK_FALSE(fs::exists(tmp.path() / "out"));
+}
+
+TEST_CASE("a broken emitter is caught, and the previous output stays as it was") {
+    test::TempDir tmp;
+    fs::path policy = test::sourceDir() / "policies/workstation.bh";
+    REQUIRE(compile(policy, tmp.path() / "out").exitCode == 0);
+    std::map<std::string, std::string> before = tree(tmp.path() / "out");
+
+    test::CliResult r = compile(policy, tmp.path() / "out", {"--test-break-emitter", "qrexec"});
+    CHECK(r.exitCode == 3);
+    // The difference comes as a concrete request with both decisions.
+    CHECK(r.err.find("qrexec-readback failed") != std::string::npos);
+    CHECK(r.err.find("the policy says") != std::string::npos);
+    CHECK(r.err.find("the emitted file says") != std::string::npos);
+    CHECK(tree(tmp.path() / "out") == before);
+    // No staging directory is left beside it.
+    std::size_t entries = 0;
+    for ([[maybe_unused]] const auto& e : fs::directory_iterator(tmp.path()))
+        ++entries;
+    CHECK(entries == 1);
+}
+
+TEST_CASE("compile never replaces a directory it did not write") {
+    test::TempDir tmp;
+    tmp.write("mine/notes.txt", "precious\n");
+    test::CliResult r = compile(test::sourceDir() / "policies/workstation.bh", tmp.path() / "mine");
+    CHECK(r.exitCode == 2);
+    CHECK(test::readFile(tmp.path() / "mine/notes.txt") == "precious\n");
+}
+
+TEST_CASE("a policy.d file name Qubes would not read is refused") {
+    CHECK(backends::isQubesPolicyFileName("30-bulkhead.policy"));
+    CHECK_FALSE(backends::isQubesPolicyFileName("30-Bulkhead.policy"));
+    CHECK_FALSE(backends::isQubesPolicyFileName("30-bulkhead.conf"));
+    CHECK_FALSE(backends::isQubesPolicyFileName("../30.policy"));
+    test::TempDir tmp;
+    test::CliResult r = compile(test::sourceDir() / "policies/workstation.bh", tmp.path() / "o",
+                                {"--qrexec-file", "Bad Name.policy"});
+    CHECK(r.exitCode == 2);
+    CHECK_FALSE(fs::exists(tmp.path() / "o"));
+}
+
+TEST_CASE("values that would inject qrexec syntax are refused by the emitter") {
+    test::Checked c = test::checkFiles({(test::sourceDir() / "policies/workstation.bh").string()});
+    REQUIRE(c.policy);
+    model::Policy p = *c.policy;
+    REQUIRE(!p.rpcRules.empty());
+    backends::QrexecEmitOptions opts;
+    opts.version = "test";
+    // A newline in user= would start a new rule line in dom0's policy.
+    p.rpcRules[0].user = "root\nqubes.VMShell * @anyvm dom0 allow";
+    CHECK_THROWS_AS(backends::emitQrexecPolicy(p, opts), backends::UnsafeValue);
+    p.rpcRules[0].user.reset();
+    p.rpcRules[0].spec.service = "qubes.Gpg allow";
+    CHECK_THROWS_AS(backends::emitQrexecPolicy(p, opts), backends::UnsafeValue);
+    p.rpcRules[0].spec.service = "qubes.Gpg";
+    // Comments stay comments: a newline in a file name is printed as '?'.
+    opts.sources.push_back({"evil\nqubes.VMShell * @anyvm dom0 allow", "00"});
+    std::string text = backends::emitQrexecPolicy(p, opts);
+    CHECK(text.find("evil?qubes.VMShell") != std::string::npos);
+    CHECK(parseQrexecPolicyText(text).errors.empty());
+}
