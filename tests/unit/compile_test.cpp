@@ -2,7 +2,9 @@
 // validation that catches a broken emitter, and values that cannot inject syntax.
 #include "test_support.h"
 
+#include "bulkhead/backends/nft_emit.h"
 #include "bulkhead/backends/qrexec_emit.h"
+#include "bulkhead/backends/qvm_firewall_emit.h"
 #include "bulkhead/compiler/qrexec_policy.h"
 
 #include <doctest/doctest.h>
@@ -166,4 +168,23 @@ TEST_CASE("values that would inject qrexec syntax are refused by the emitter") {
     std::string text = backends::emitQrexecPolicy(p, opts);
     CHECK(text.find("evil?qubes.VMShell") != std::string::npos);
     CHECK(parseQrexecPolicyText(text).errors.empty());
+}
+
+TEST_CASE("names that would inject nftables or qvm-firewall syntax are refused") {
+    test::Checked c = test::checkFiles({(test::sourceDir() / "policies/workstation.bh").string()});
+    REQUIRE(c.policy);
+    model::Policy p = *c.policy;
+    std::optional<model::QubeId> fw = p.findQube("sys-firewall");
+    std::optional<model::QubeId> work = p.findQube("work");
+    REQUIRE(fw);
+    REQUIRE(work);
+    // The grammar never lets these through; the emitters check again all the same.
+    p.qubes[*fw].name = "sys-firewall { }; flush ruleset";
+    backends::NetPlan plan = backends::planNetwork(p);
+    CHECK_THROWS_AS(backends::emitNftables(p, plan, {}), backends::UnsafeValue);
+    p.qubes[*fw].name = "sys-firewall";
+    p.qubes[*work].name = "work\"; accept";
+    plan = backends::planNetwork(p);
+    CHECK_THROWS_AS(backends::emitNftables(p, plan, {}), backends::UnsafeValue);
+    CHECK_THROWS_AS(backends::emitQvmFirewall(p, plan), backends::UnsafeValue);
 }
