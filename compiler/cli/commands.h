@@ -33,7 +33,7 @@ struct CompileOptions {
     std::string outDir;
     std::string qrexecFileName = "30-bulkhead.policy";
     bool noKernelCheck = false;
-    std::string breakForTesting; // test-only: "qrexec" damages that emitter
+    std::string breakForTesting; // test-only: "qrexec" or "nft" damages that emitter
 };
 int runCompile(const CompileOptions& options, std::ostream& out, std::ostream& err,
                const Terminal& terminal);

@@ -62,32 +62,50 @@ Validation readBackQrexec(const model::Policy& policy, const std::string& text,
 }
 
 // Each firewall qube's ruleset loaded for real into a throw-away network namespace, after
-// Qubes' own base tables, as the qube's firewall service will load it.
-Validation kernelCheck(const std::vector<backends::NftRuleset>& rulesets, bool optional) {
-    Validation v{"nft-kernel", "passed", ""};
+// Qubes' own base tables, as the qube's firewall service will load it; then what the kernel
+// holds is read back and proven to accept exactly what the policy permits.
+std::vector<Validation> kernelChecks(const model::Policy& policy,
+                                     const std::vector<backends::NftRuleset>& rulesets,
+                                     bool optional) {
+    Validation kernel{"nft-kernel", "passed", ""};
+    Validation readback{"nft-readback", "passed", ""};
     std::string modes;
     for (const backends::NftRuleset& r : rulesets) {
-        backends::KernelCheckOptions opts;
-        opts.listRuleset = false;
         backends::KernelCheckResult k = backends::checkInThrowAwayNamespace(
-            backends::qubesBaseTables(), {{r.qube + "/bulkhead.nft", r.text}}, opts);
+            backends::qubesBaseTables(), {{r.qube + "/bulkhead.nft", r.text}});
         using S = backends::KernelCheckResult::Status;
         if (k.status == S::NamespaceUnavailable) {
-            v.result = optional ? "skipped" : "refused";
-            v.detail = "no network namespace could be made (" + k.reason + ")" +
-                       (optional ? "" : "; --no-kernel-check writes without this check");
-            return v;
+            kernel.result = optional ? "skipped" : "refused";
+            kernel.detail = "no network namespace could be made (" + k.reason + ")" +
+                            (optional ? "" : "; --no-kernel-check writes without this check");
+            readback.result = "skipped";
+            readback.detail = "needs the kernel check";
+            return {kernel, readback};
         }
         if (k.status != S::Loaded) {
-            v.result = "failed";
-            v.detail = k.status == S::Rejected ? "the kernel refused it: " + k.errors() : k.reason;
-            return v;
+            kernel.result = "failed";
+            kernel.detail =
+                k.status == S::Rejected ? "the kernel refused it: " + k.errors() : k.reason;
+            return {kernel};
         }
         modes = backends::kernelCheckModeName(k.mode);
+        nft::RulesetParse parsed = nft::parseRulesetJson(k.rulesetJson);
+        analyzer::TranslationCheck t =
+            parsed.ruleset ? analyzer::checkNftTranslation(policy, r.qube, *parsed.ruleset)
+                           : analyzer::TranslationCheck{0, parsed.error};
+        if (t.differ) {
+            readback.result = "failed";
+            readback.detail = r.qube + ": " + *t.differ;
+            return {kernel, readback};
+        }
     }
-    v.detail = std::to_string(rulesets.size()) + " rulesets loaded beside Qubes' base tables (" +
-               (modes.empty() ? "none" : modes) + ")";
-    return v;
+    kernel.detail = std::to_string(rulesets.size()) +
+                    " rulesets loaded beside Qubes' base tables (" +
+                    (modes.empty() ? "none" : modes) + ")";
+    readback.detail = std::to_string(rulesets.size()) +
+                      " rulesets read back from the kernel accept exactly the packets the "
+                      "policy permits (Z3)";
+    return {kernel, readback};
 }
 
 // Test-only damage, so the tests can show that validation catches a broken emitter.
@@ -144,7 +162,8 @@ CompileOutputs buildOutputs(const model::Policy& policy, const CheckRun& run,
     backends::NftEmitOptions nftOptions{BULKHEAD_VERSION, sources,
                                         options.breakForTesting == "nft"};
     std::vector<backends::NftRuleset> rulesets = backends::emitNftables(policy, plan, nftOptions);
-    out.validations.push_back(kernelCheck(rulesets, options.noKernelCheck));
+    for (Validation& v : kernelChecks(policy, rulesets, options.noKernelCheck))
+        out.validations.push_back(std::move(v));
     for (const backends::NftRuleset& r : rulesets) {
         out.files[r.qube + "/bulkhead.nft"] = {r.text, false};
         out.files[r.qube + "/qubes-firewall.d/50-bulkhead"] = {r.loader, true};

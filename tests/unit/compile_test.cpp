@@ -58,6 +58,8 @@ TEST_CASE("every example compiles to its golden outputs, byte for byte, twice") 
         CHECK(a == tree(tmp.path() / "b"));
         CHECK(a.count("dom0/etc/qubes/policy.d/30-bulkhead.policy") == 1);
         CHECK(a.at("manifest.json").find("\"nft-kernel\"") != std::string::npos);
+        CHECK(a.at("manifest.json").find("\"nft-readback\",\n      \"result\": \"passed\"") !=
+              std::string::npos);
 
         fs::path golden = test::sourceDir() / "tests/golden/compile" / f.stem();
         if (update) {
@@ -127,6 +129,18 @@ TEST_CASE("a broken emitter is caught, and the previous output stays as it was")
     for ([[maybe_unused]] const auto& e : fs::directory_iterator(tmp.path()))
         ++entries;
     CHECK(entries == 1);
+}
+
+TEST_CASE("a ruleset that drops a permitted packet is caught with that packet") {
+    test::TempDir tmp;
+    fs::path policy = test::sourceDir() / "policies/workstation.bh";
+    // The emitter leaves out one allow element; the kernel loads the ruleset happily, the
+    // read-back proof does not.
+    test::CliResult r = compile(policy, tmp.path() / "out", {"--test-break-emitter", "nft"});
+    CHECK(r.exitCode == 3);
+    CHECK(r.err.find("nft-readback failed") != std::string::npos);
+    CHECK(r.err.find("the policy permits it, the ruleset drops it") != std::string::npos);
+    CHECK_FALSE(fs::exists(tmp.path() / "out"));
 }
 
 TEST_CASE("compile never replaces a directory it did not write") {

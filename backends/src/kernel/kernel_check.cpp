@@ -233,7 +233,9 @@ json runChild(const std::vector<NftInput>& baseTables, const std::vector<NftInpu
     }
     result["mode"] = static_cast<int>(mode);
     if (result["status"] == "loaded" && options.listRuleset) {
-        kernel::NftContext nft(kernel::NftContext::Options{.json = true, .dryRun = false});
+        // Numeric, so readers need no protocol or ICMP name tables.
+        kernel::NftContext nft(
+            kernel::NftContext::Options{.json = true, .numeric = true, .dryRun = false});
         kernel::NftRun list = nft.command("list ruleset");
         if (!list.ok) {
             result["status"] = "failed";

@@ -53,6 +53,8 @@ NftContext::NftContext(Options options) : ctx_(nft_ctx_new(NFT_CTX_DEFAULT)) {
     nft_ctx_buffer_error(ctx_);
     if (options.json)
         nft_ctx_output_set_flags(ctx_, nft_ctx_output_get_flags(ctx_) | NFT_CTX_OUTPUT_JSON);
+    if (options.numeric)
+        nft_ctx_output_set_flags(ctx_, nft_ctx_output_get_flags(ctx_) | NFT_CTX_OUTPUT_NUMERIC_ALL);
     nft_ctx_set_dry_run(ctx_, options.dryRun);
 }
 

@@ -17,8 +17,9 @@ struct NftRun {
 class NftContext {
 public:
     struct Options {
-        bool json = false;   // output as JSON (NFT_CTX_OUTPUT_JSON)
-        bool dryRun = false; // nft -c: the kernel still validates the batch, then aborts it
+        bool json = false;    // output as JSON (NFT_CTX_OUTPUT_JSON)
+        bool numeric = false; // protocols, ICMP types, ct states as numbers (nft -n)
+        bool dryRun = false;  // nft -c: the kernel still validates the batch, then aborts it
     };
     NftContext() : NftContext(Options{}) {}
     explicit NftContext(Options options);

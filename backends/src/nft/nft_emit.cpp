@@ -265,7 +265,7 @@ private:
         for (Family f : {Family::V4, Family::V6}) {
             std::vector<std::string> items;
             for (const auto& [prefix, chain] : srcElements_[f])
-                items.push_back(prefix.str() + " : goto " + chain);
+                items.push_back(prefix.str() + " : jump " + chain);
             out += statements("inet bulkhead", f == Family::V4 ? "src4" : "src6", items);
         }
         for (const SetSpec& s : sets_)

@@ -2,6 +2,7 @@
 // Translation validation: what the backends wrote, read back, must decide exactly as the
 // model does. A difference is a compiler bug, reported with a concrete request or packet.
 #include "bulkhead/analyzer/analyzer.h"
+#include "bulkhead/compiler/nft_ruleset.h"
 
 #include <optional>
 #include <string>
@@ -19,5 +20,15 @@ struct TranslationCheck {
 // the same requests left to the files after it (so Qubes' own policy decides those alike).
 TranslationCheck checkQrexecTranslation(const model::Policy& policy,
                                         const std::vector<BaselineRule>& emitted);
+
+// The ruleset a firewall qube runs (read back from the kernel: `nft -j -n list ruleset`)
+// against the flows, proven with Z3 over every new packet its clients can send (source,
+// destination, protocol, port or ICMP type; IPv4 and IPv6): the `inet bulkhead` table must
+// accept exactly the packets the policy permits from them (docs/deploy.md: each client's own
+// flows; a forwarding client's clients' flows to outside the system). A rule the reader
+// cannot interpret is a difference too: nothing is assumed about it.
+TranslationCheck checkNftTranslation(const model::Policy& policy, const std::string& firewallQube,
+                                     const nft::Ruleset& ruleset,
+                                     std::uint64_t rlimit = 50'000'000);
 
 } // namespace bulkhead::analyzer

@@ -70,7 +70,7 @@ struct KernelCheckResult {
     KernelCheckMode mode = KernelCheckMode::None;
     std::string reason;               // for NamespaceUnavailable and Failed
     std::vector<NftLoadReport> loads; // base tables then rulesets, as far as they got
-    std::string rulesetJson;          // `nft -j list ruleset` when Loaded and listRuleset
+    std::string rulesetJson;          // `nft -j -n list ruleset` when Loaded and listRuleset
     double milliseconds = 0;          // the whole check, fork to reap
     bool loaded() const { return status == Status::Loaded; }
     // Every failed load's errors, one after another.

@@ -1,0 +1,431 @@
+// Z3 decides here: packets are a 128-bit space per address (IPv4 mapped into ::ffff:0:0/96,
+// as packet_space.cpp does), and both sides are unions of ranges, so one equivalence query
+// per firewall qube settles every packet at once.
+#include "bulkhead/analyzer/translation.h"
+
+#include "bulkhead/compiler/net_addressing.h"
+
+#include <z3++.h>
+
+#include <algorithm>
+#include <map>
+
+namespace bulkhead::analyzer {
+namespace {
+
+using model::NetNode;
+__extension__ using U128 = unsigned __int128;
+
+struct CannotRead {
+    std::string why;
+};
+
+U128 mappedValue(const IpPrefix& p) {
+    U128 v = 0;
+    if (p.family == IpPrefix::Family::V4) {
+        v = 0xffff;
+        for (unsigned i = 0; i < 4; ++i)
+            v = (v << 8) | p.bytes[i];
+        return v;
+    }
+    for (unsigned i = 0; i < 16; ++i)
+        v = (v << 8) | p.bytes[i];
+    return v;
+}
+
+U128 valueOf(const nft::Value& v) {
+    U128 out = 0;
+    for (std::uint8_t b : v.bytes)
+        out = (out << 8) | b;
+    return out;
+}
+
+class Encoder {
+public:
+    Encoder(const model::Policy& p, const nft::Ruleset& rs)
+        : p_(p), rs_(rs), addressing_(p), src_(c_.bv_const("src", 128)),
+          dst_(c_.bv_const("dst", 128)), proto_(c_.bv_const("proto", 8)),
+          port_(c_.bv_const("port", 16)), thOther_(c_.bv_const("th_other", 16)),
+          oifgroup_(c_.bv_const("oifgroup", 32)) {}
+
+    TranslationCheck check(model::QubeId firewall, std::uint64_t rlimit) {
+        TranslationCheck out;
+        out.compared = 1;
+        try {
+            z3::expr expected = expectedFor(firewall);
+            z3::expr actual = accepted();
+            z3::solver s(c_);
+            z3::params params(c_);
+            params.set("rlimit",
+                       static_cast<unsigned>(std::min<std::uint64_t>(rlimit, UINT32_MAX)));
+            s.set(params);
+            s.add(domain());
+            s.add(expected != actual);
+            switch (s.check()) {
+            case z3::unsat:
+                return out;
+            case z3::sat: {
+                z3::model m = s.get_model();
+                bool permits = m.eval(expected, true).is_true();
+                out.differ = "packet " + describe(m) + ": the policy " +
+                             (permits ? "permits it, the ruleset drops it"
+                                      : "does not permit it, the ruleset accepts it");
+                return out;
+            }
+            case z3::unknown:
+                out.differ = "Z3 could not decide (" + s.reason_unknown() + ")";
+                return out;
+            }
+        } catch (const CannotRead& e) {
+            out.differ = "cannot interpret the ruleset: " + e.why;
+        }
+        return out;
+    }
+
+private:
+    // ---- the packet space -------------------------------------------------------------
+    z3::expr isV4(const z3::expr& a) { return a.extract(127, 32) == c_.bv_val(0xffff, 96); }
+
+    z3::expr constant(U128 v, unsigned width) {
+        if (width <= 64)
+            return c_.bv_val(static_cast<std::uint64_t>(v), width);
+        return z3::concat(c_.bv_val(static_cast<std::uint64_t>(v >> 64), width - 64),
+                          c_.bv_val(static_cast<std::uint64_t>(v), 64));
+    }
+
+    // New packets a client can send: one family on both ends, ICMP by family, ICMP types
+    // fit a byte.
+    z3::expr domain() {
+        z3::expr icmp = proto_ == c_.bv_val(1, 8) || proto_ == c_.bv_val(58, 8);
+        return isV4(src_) == isV4(dst_) && z3::implies(isV4(dst_), proto_ != c_.bv_val(58, 8)) &&
+               z3::implies(!isV4(dst_), proto_ != c_.bv_val(1, 8)) &&
+               z3::implies(icmp, z3::ule(port_, c_.bv_val(255, 16)));
+    }
+
+    z3::expr in(const z3::expr& x, const IpPrefix& p) {
+        unsigned len = p.family == IpPrefix::Family::V4 ? 96u + p.length : p.length;
+        if (len == 0)
+            return c_.bool_val(true);
+        return x.extract(127, 128 - len) == constant(mappedValue(p) >> (128 - len), len);
+    }
+
+    z3::expr inAny(const z3::expr& x, const std::vector<IpPrefix>& ps) {
+        z3::expr_vector v(c_);
+        for (const IpPrefix& p : ps)
+            v.push_back(in(x, p));
+        return z3::mk_or(v);
+    }
+
+    // ---- what the policy permits ------------------------------------------------------
+    z3::expr serviceMatch(const model::ServiceMatch& m) {
+        using P = model::Protocol;
+        auto ports = [&]() {
+            z3::expr_vector v(c_);
+            for (const model::PortRange& r : m.ports)
+                v.push_back(z3::uge(port_, c_.bv_val(r.low, 16)) &&
+                            z3::ule(port_, c_.bv_val(r.high, 16)));
+            return m.ports.empty() ? c_.bool_val(true) : z3::mk_or(v);
+        };
+        switch (m.protocol) {
+        case P::Any:
+            return c_.bool_val(true);
+        case P::Tcp:
+            return proto_ == c_.bv_val(6, 8) && ports();
+        case P::Udp:
+            return proto_ == c_.bv_val(17, 8) && ports();
+        case P::Icmp:
+            return z3::ite(isV4(dst_), proto_ == c_.bv_val(1, 8), proto_ == c_.bv_val(58, 8)) &&
+                   ports();
+        }
+        return c_.bool_val(false);
+    }
+
+    z3::expr services(const std::vector<model::ServiceUse>& uses) {
+        z3::expr_vector v(c_);
+        for (const model::ServiceUse& u : uses)
+            for (const model::ServiceMatch& m : u.matches)
+                v.push_back(serviceMatch(m));
+        return z3::mk_or(v);
+    }
+
+    z3::expr internal() { return inAny(dst_, addressing_.internal()); }
+
+    bool sends(const model::NetFlow& f, const NetNode& k) {
+        for (const model::Endpoint& e : f.from) {
+            std::vector<NetNode> nodes = addressing_.covered(e);
+            if (std::find(nodes.begin(), nodes.end(), k) != nodes.end())
+                return true;
+        }
+        return false;
+    }
+
+    z3::expr destinations(const model::NetFlow& f, const NetNode& k) {
+        z3::expr_vector v(c_);
+        for (const model::Endpoint& e : f.to) {
+            using K = model::Endpoint::Kind;
+            if (e.kind == K::Network)
+                v.push_back(inAny(dst_, p_.networks[e.network].prefixes) && !internal());
+            else if (e.kind == K::Prefix)
+                v.push_back(in(dst_, e.prefix) && !internal());
+            else
+                for (const NetNode& d : addressing_.covered(e))
+                    if (d != k)
+                        v.push_back(inAny(dst_, addressing_.addressesOf(d)));
+        }
+        return z3::mk_or(v);
+    }
+
+    // A packet from k is permitted when an allow matches it and no deny does.
+    z3::expr permitted(const NetNode& k) {
+        z3::expr_vector allow(c_), deny(c_);
+        for (const model::NetFlow& f : p_.flows)
+            if (sends(f, k))
+                (f.verdict == model::Verdict::Allow ? allow : deny)
+                    .push_back(services(f.services) && destinations(f, k));
+        return z3::mk_or(allow) && !z3::mk_or(deny);
+    }
+
+    static bool forwards(const model::Qube& q) {
+        return q.kind == model::QubeKind::NetVM || q.kind == model::QubeKind::Firewall;
+    }
+
+    void downstream(model::QubeId forwarder, std::vector<NetNode>& out, int depth) {
+        if (depth > 64)
+            return;
+        for (const NetNode& c : addressing_.clientsOf(forwarder)) {
+            out.push_back(c);
+            if (!c.disposables && forwards(p_.qubes[c.qube]))
+                downstream(c.qube, out, depth + 1);
+        }
+    }
+
+    z3::expr expectedFor(model::QubeId firewall) {
+        z3::expr_vector any(c_);
+        for (const NetNode& c : addressing_.clientsOf(firewall)) {
+            std::vector<IpPrefix> addrs = addressing_.addressesOf(c);
+            if (addrs.empty())
+                continue;
+            z3::expr_vector forwarded(c_);
+            if (!c.disposables && forwards(p_.qubes[c.qube])) {
+                std::vector<NetNode> below;
+                downstream(c.qube, below, 0);
+                for (const NetNode& t : below)
+                    forwarded.push_back(permitted(t));
+            }
+            any.push_back(inAny(src_, addrs) &&
+                          (permitted(c) || (!internal() && z3::mk_or(forwarded))));
+        }
+        return z3::mk_or(any);
+    }
+
+    // ---- what the ruleset accepts -----------------------------------------------------
+    struct Term {
+        z3::expr value;
+        unsigned width;
+        z3::expr guard; // the protocol dependency nft adds for the field
+    };
+
+    Term term(nft::Field f) {
+        using F = nft::Field;
+        z3::expr t = c_.bool_val(true);
+        z3::expr tcpOrUdp = proto_ == c_.bv_val(6, 8) || proto_ == c_.bv_val(17, 8);
+        switch (f) {
+        case F::IpSaddr:
+            return {src_.extract(31, 0), 32, isV4(src_)};
+        case F::IpDaddr:
+            return {dst_.extract(31, 0), 32, isV4(dst_)};
+        case F::Ip6Saddr:
+            return {src_, 128, !isV4(src_)};
+        case F::Ip6Daddr:
+            return {dst_, 128, !isV4(dst_)};
+        case F::L4Proto:
+            return {proto_, 8, t};
+        case F::ThDport: // other protocols have no port there: any value may be read
+            return {z3::ite(tcpOrUdp, port_, thOther_), 16, t};
+        case F::TcpDport:
+            return {port_, 16, proto_ == c_.bv_val(6, 8)};
+        case F::UdpDport:
+            return {port_, 16, proto_ == c_.bv_val(17, 8)};
+        case F::IcmpType:
+            return {port_.extract(7, 0), 8, proto_ == c_.bv_val(1, 8) && isV4(dst_)};
+        case F::Icmpv6Type:
+            return {port_.extract(7, 0), 8, proto_ == c_.bv_val(58, 8) && !isV4(dst_)};
+        case F::IifGroup: // what a client sends arrives on a group-2 interface
+            return {c_.bv_val(2, 32), 32, t};
+        case F::OifGroup:
+            return {oifgroup_, 32, t};
+        case F::CtState:
+            break;
+        }
+        throw CannotRead{std::string(nft::fieldName(f)) + " as a key"};
+    }
+
+    z3::expr member(const std::vector<Term>& terms, const std::vector<nft::Interval>& key) {
+        if (key.size() != terms.size())
+            throw CannotRead{"a set key of another width"};
+        z3::expr_vector v(c_);
+        for (std::size_t i = 0; i < terms.size(); ++i) {
+            unsigned w = terms[i].width;
+            U128 mask = w >= 128 ? ~U128(0) : (U128(1) << w) - 1;
+            z3::expr lo = constant(valueOf(key[i].lo) & mask, w);
+            z3::expr hi = constant(valueOf(key[i].hi) & mask, w);
+            v.push_back(z3::uge(terms[i].value, lo) && z3::ule(terms[i].value, hi));
+        }
+        return z3::mk_and(v);
+    }
+
+    const nft::Set& setOf(const std::string& name) {
+        const nft::Set* s = rs_.findSet("inet", "bulkhead", name);
+        if (!s)
+            throw CannotRead{"set @" + name + " is not in table inet bulkhead"};
+        return *s;
+    }
+
+    z3::expr matches(const nft::Match& m) {
+        if (m.fields.size() == 1 && m.fields[0] == nft::Field::CtState) {
+            // Only new connections are in question (replies follow their connection).
+            bool listsNew = std::any_of(m.ctStates.begin(), m.ctStates.end(),
+                                        [](std::uint32_t b) { return (b & 8u) != 0; });
+            return c_.bool_val(listsNew != m.negated);
+        }
+        std::vector<Term> terms;
+        z3::expr_vector guards(c_);
+        for (nft::Field f : m.fields) {
+            terms.push_back(term(f));
+            guards.push_back(terms.back().guard);
+        }
+        z3::expr_vector any(c_);
+        const std::vector<nft::Element>& elements = m.set ? setOf(*m.set).elements : m.literal;
+        for (const nft::Element& e : elements)
+            any.push_back(member(terms, e.key));
+        z3::expr hit = z3::mk_or(any);
+        return z3::mk_and(guards) && (m.negated ? !hit : hit);
+    }
+
+    struct Outcome {
+        z3::expr accept, drop; // neither: the packet falls through (returns)
+    };
+
+    Outcome verdict(const nft::Verdict& v, const Outcome& next, int depth) {
+        using K = nft::Verdict::Kind;
+        switch (v.kind) {
+        case K::Accept:
+            return {c_.bool_val(true), c_.bool_val(false)};
+        case K::Drop:
+        case K::Reject:
+            return {c_.bool_val(false), c_.bool_val(true)};
+        case K::Return:
+            return {c_.bool_val(false), c_.bool_val(false)};
+        case K::Continue:
+            return next;
+        case K::Jump: {
+            Outcome sub = chain(v.target, depth + 1);
+            z3::expr falls = !sub.accept && !sub.drop;
+            return {sub.accept || (falls && next.accept), sub.drop || (falls && next.drop)};
+        }
+        case K::Goto:
+            return chain(v.target, depth + 1);
+        }
+        return next;
+    }
+
+    Outcome chain(const std::string& name, int depth) {
+        if (depth > 16)
+            throw CannotRead{"jumps deeper than 16 chains (a loop?) at " + name};
+        const nft::Chain* ch = rs_.findChain("inet", "bulkhead", name);
+        if (!ch)
+            throw CannotRead{"chain " + name + " is not in table inet bulkhead"};
+        Outcome out{c_.bool_val(false), c_.bool_val(false)};
+        for (auto it = ch->rules.rbegin(); it != ch->rules.rend(); ++it) {
+            const nft::Rule& r = *it;
+            if (!r.unsupported.empty())
+                throw CannotRead{"a rule of chain " + name + ": " + r.unsupported};
+            z3::expr_vector ms(c_);
+            for (const nft::Match& m : r.matches)
+                ms.push_back(matches(m));
+            z3::expr when = z3::mk_and(ms);
+            Outcome then = out;
+            if (r.vmap) {
+                const nft::Set& map = setOf(*r.vmap->set);
+                std::vector<Term> terms;
+                z3::expr_vector guards(c_);
+                for (nft::Field f : r.vmap->fields) {
+                    terms.push_back(term(f));
+                    guards.push_back(terms.back().guard);
+                }
+                for (const nft::Element& e : map.elements) {
+                    if (!e.data)
+                        throw CannotRead{"map @" + map.name + " without verdicts"};
+                    Outcome hit = verdict(*e.data, out, depth);
+                    z3::expr in = z3::mk_and(guards) && member(terms, e.key);
+                    then = {z3::ite(in, hit.accept, then.accept), z3::ite(in, hit.drop, then.drop)};
+                }
+            } else if (r.verdict) {
+                then = verdict(*r.verdict, out, depth);
+            }
+            out = {z3::ite(when, then.accept, out.accept), z3::ite(when, then.drop, out.drop)};
+        }
+        return out;
+    }
+
+    z3::expr accepted() {
+        std::vector<const nft::Chain*> bases;
+        for (const nft::Chain& ch : rs_.chains)
+            if (ch.family == "inet" && ch.table == "bulkhead" && ch.hook == "forward")
+                bases.push_back(&ch);
+        if (bases.size() != 1)
+            throw CannotRead{"table inet bulkhead has " + std::to_string(bases.size()) +
+                             " forward base chains, not one"};
+        Outcome o = chain(bases[0]->name, 0);
+        bool policyAccepts = bases[0]->policy == "accept";
+        return o.accept || (!o.accept && !o.drop && c_.bool_val(policyAccepts));
+    }
+
+    std::string describe(const z3::model& m) {
+        auto num = [&](const z3::expr& e) { return m.eval(e, true).get_numeral_uint64(); };
+        auto address = [&](const z3::expr& a) {
+            std::uint64_t hi = num(a.extract(127, 64)), lo = num(a.extract(63, 0));
+            IpPrefix p;
+            if (hi == 0 && (lo >> 32) == 0xffff) {
+                for (unsigned i = 0; i < 4; ++i)
+                    p.bytes[i] = static_cast<std::uint8_t>(lo >> (24 - 8 * i));
+                p.length = 32;
+            } else {
+                p.family = IpPrefix::Family::V6;
+                for (unsigned i = 0; i < 8; ++i) {
+                    p.bytes[i] = static_cast<std::uint8_t>(hi >> (56 - 8 * i));
+                    p.bytes[8 + i] = static_cast<std::uint8_t>(lo >> (56 - 8 * i));
+                }
+                p.length = 128;
+            }
+            return p.str();
+        };
+        std::uint64_t pr = num(proto_), po = num(port_);
+        std::string what = pr == 6                 ? "tcp port " + std::to_string(po)
+                           : pr == 17              ? "udp port " + std::to_string(po)
+                           : (pr == 1 || pr == 58) ? "icmp type " + std::to_string(po)
+                                                   : "ip protocol " + std::to_string(pr);
+        return address(src_) + " -> " + address(dst_) + " " + what;
+    }
+
+    const model::Policy& p_;
+    const nft::Ruleset& rs_;
+    model::NetAddressing addressing_;
+    z3::context c_;
+    z3::expr src_, dst_, proto_, port_, thOther_, oifgroup_;
+};
+
+} // namespace
+
+TranslationCheck checkNftTranslation(const model::Policy& policy, const std::string& firewallQube,
+                                     const nft::Ruleset& ruleset, std::uint64_t rlimit) {
+    std::optional<model::QubeId> fw = policy.findQube(firewallQube);
+    if (!fw) {
+        TranslationCheck out;
+        out.differ = "no qube named " + firewallQube;
+        return out;
+    }
+    return Encoder(policy, ruleset).check(*fw, rlimit);
+}
+
+} // namespace bulkhead::analyzer
