@@ -1,6 +1,7 @@
 // The question-answering face of the analyzer (analyzer.h: Analysis).
 #include "bulkhead/analyzer/analyzer.h"
 
+#include "analysis_impl.h"
 #include "build_graph.h"
 #include "packet_space.h"
 
@@ -8,19 +9,6 @@
 #include <stdexcept>
 
 namespace bulkhead::analyzer {
-
-struct Analysis::Impl {
-    std::unique_ptr<Built> built;
-    const model::Policy* policy = nullptr;
-
-    std::optional<NodeId> node(const std::string& name) const {
-        const auto& nodes = built->graph.nodes();
-        for (NodeId n = 0; n < nodes.size(); ++n)
-            if (nodes[n].name == name)
-                return n;
-        return std::nullopt;
-    }
-};
 
 Analysis::Analysis() : impl_(std::make_unique<Impl>()) {}
 Analysis::~Analysis() = default;

@@ -132,6 +132,20 @@ int runExplain(const ExplainOptions& options, std::ostream& out, std::ostream& e
         if (hops.empty()) {
             out << "no path from " << query->from << " to " << query->to
                 << " over any kind of edge\n";
+            analyzer::BlockReport why = a->blockers(query->from, query->to);
+            out << "  " << query->from << " reaches " << why.reached.size()
+                << (why.reached.size() == 1 ? " node:" : " nodes:");
+            for (const std::string& n : why.reached)
+                out << " " << n;
+            out << "\n";
+            if (!why.blockers.empty())
+                out << "  their direct requests to " << query->to << " are refused by:\n";
+            for (const analyzer::Blocker& b : why.blockers)
+                out << "    "
+                    << (b.rule ? where(sources, *b.rule) : "no matching rule (Qubes denies)")
+                    << "\n      " << b.requests
+                    << (b.requests == 1 ? " request class" : " request classes") << ", e.g. "
+                    << b.example << "\n";
             return kClean;
         }
         out << query->from << " reaches " << query->to << " in " << hops.size()

@@ -154,6 +154,21 @@ TEST_CASE("explain: the deciding rule and the rules it beat; a path hop by hop")
           2);
 }
 
+TEST_CASE("explain: when nothing reaches, what is reached and which rules refuse the rest") {
+    std::string ws = (test::sourceDir() / "policies" / "workstation.bh").string();
+    test::CliResult r =
+        test::runCli({"explain", "--no-baseline", ws, "offline-dvm", "->", "personal"});
+    CHECK(r.exitCode == 0);
+    CHECK(r.out.find("no path from offline-dvm to personal") != std::string::npos);
+    CHECK(r.out.find("offline-dvm reaches 2 nodes: @dispvm:offline-dvm offline-dvm") !=
+          std::string::npos);
+    // The one line that keeps banking data in: its deny decides every direct request.
+    CHECK(r.out.find("workstation.bh:168: rpc * @tag:banking-data -> @anyvm deny;") !=
+          std::string::npos);
+    CHECK(r.out.find("e.g. qubes.ClipboardPaste from offline-dvm to personal") !=
+          std::string::npos);
+}
+
 TEST_CASE("--severity changes a finding's severity; input errors cannot be changed") {
     std::string shadowed =
         (test::sourceDir() / "tests" / "diagnostics" / "BH1101-shadowed-allow.bh").string();

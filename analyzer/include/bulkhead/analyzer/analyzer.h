@@ -77,6 +77,18 @@ struct Hop {
     SourceRange origin; // the rule or declaration behind it; invalid for dom0's control
 };
 
+// Why one node does not reach another: what the first node reaches, and the rules that
+// decide the direct requests from there to the target (denies, and calls no rule matches).
+struct Blocker {
+    std::optional<SourceRange> rule; // empty: no rule matched, which Qubes denies
+    std::size_t requests = 0;        // request classes it decides
+    std::string example;             // one of them: "qubes.Filecopy from personal to vault"
+};
+struct BlockReport {
+    std::vector<std::string> reached; // nodes the source reaches, itself included; sorted
+    std::vector<Blocker> blockers;    // most requests first
+};
+
 // The built graph, open to questions: what explain and the differential tests ask.
 class Analysis {
 public:
@@ -102,6 +114,8 @@ public:
     bool reaches(const std::string& from, const std::string& to) const;
     // A shortest path over edges of any kind (no waivers); empty when there is none.
     std::vector<Hop> path(const std::string& from, const std::string& to) const;
+    // Why `from` does not reach `to` (call only when it does not).
+    BlockReport blockers(const std::string& from, const std::string& to) const;
     // Direct edges as "from => to [kind]" lines, sorted: for tests and debugging.
     std::vector<std::string> edges() const;
 
