@@ -14,6 +14,7 @@ packages=(
   libfmt-dev                       # formatting of diagnostics and outputs
   libssl-dev                       # SHA-256 (libcrypto) for output headers and manifests
   iproute2                         # network namespaces for kernel checks
+  python3 python3-jsonschema       # tests: reports validated against their JSON schemas
 )
 
 missing=()

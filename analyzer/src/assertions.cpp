@@ -206,8 +206,8 @@ void Checker::reportPath(const model::Assertion& a, const std::vector<std::size_
     std::optional<std::string> suggestion;
     for (std::size_t k = 0; k < path.size(); ++k) {
         const Edge& e = g_.edges()[path[k]];
-        d.note(e.origin, "hop " + std::to_string(k + 1) + ": " + g_.nodes()[e.from].name + " => " +
-                             g_.nodes()[e.to].name + " [" + kindLabel(e) + "] " + e.detail);
+        d.hop(e.origin, "hop " + std::to_string(k + 1) + ": " + g_.nodes()[e.from].name + " => " +
+                            g_.nodes()[e.to].name + " [" + kindLabel(e) + "] " + e.detail);
         if (suggestion || (e.kind == EdgeKind::Admin && !e.originText.empty()))
             continue; // dom0's own control is not something to waive
         if (e.kind == EdgeKind::Net)

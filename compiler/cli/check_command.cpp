@@ -3,6 +3,7 @@
 #include "baseline.h"
 
 #include "bulkhead/backends/net_plan.h"
+#include "bulkhead/backends/report.h"
 #include "bulkhead/backends/summary.h"
 
 #include <algorithm>
@@ -58,7 +59,10 @@ int runCheckPhase(const CheckOptions& options, CheckRun& run, std::ostream& err,
     if (!applySeverities(options.severities, run.sink, err))
         return kBadInput;
     run.frontend = runFrontend(options.files, run.sources, run.sink);
+    // Machine formats carry the diagnostics in the report instead.
     auto render = [&] {
+        if (options.format != "text")
+            return;
         std::vector<Diagnostic> diags = run.sink.sorted();
         renderDiagnostics(err, run.sources, diags, {terminal.color});
     };
@@ -90,10 +94,41 @@ int runCheckPhase(const CheckOptions& options, CheckRun& run, std::ostream& err,
     return run.sink.errorCount() > 0 || run.sink.warningCount() > 0 ? kFindings : kClean;
 }
 
+void writeReport(std::ostream& out, const std::string& format, const std::string& command,
+                 int exitCode, const CheckRun& run) {
+    backends::ReportContext context;
+    context.command = command;
+    context.exitCode = exitCode;
+    context.toolVersion = BULKHEAD_VERSION;
+    context.baseline = run.analysis.haveBaseline ? run.analysis.baselineDescription : "";
+    auto count = [&](const char* name, std::size_t v) {
+        context.counts.emplace_back(name, static_cast<long long>(v));
+    };
+    const analyzer::AnalysisSummary& s = run.summary;
+    count("errors", run.sink.errorCount());
+    count("warnings", run.sink.warningCount());
+    count("nodes", s.nodes);
+    count("edges", s.edges);
+    count("assertions_held", s.assertionsHeld);
+    count("assertions_violated", s.assertionsViolated);
+    count("certificates_checked", s.certificatesChecked);
+    count("requirements_met", s.requirementsMet);
+    count("requirements_unmet", s.requirementsUnmet);
+    std::vector<Diagnostic> diags = run.sink.sorted();
+    if (format == "json")
+        backends::writeJsonReport(out, run.sources, diags, context);
+    else
+        backends::writeSarifReport(out, run.sources, diags, context);
+}
+
 int runCheck(const CheckOptions& options, std::ostream& out, std::ostream& err,
              const Terminal& terminal) {
     CheckRun run;
     int code = runCheckPhase(options, run, err, terminal);
+    if (options.format != "text") {
+        writeReport(out, options.format, "check", code, run);
+        return code;
+    }
     if (code == kBadInput)
         return code;
     const model::Policy& policy = *run.frontend.policy;

@@ -23,6 +23,10 @@ struct CheckRun {
 int runCheckPhase(const CheckOptions& options, CheckRun& run, std::ostream& err,
                   const Terminal& terminal);
 
+// With --format json or sarif: the run's diagnostics as one document on out.
+void writeReport(std::ostream& out, const std::string& format, const std::string& command,
+                 int exitCode, const CheckRun& run);
+
 // "1 error", "2 errors, 1 warning".
 std::string diagnosticCounts(const DiagnosticSink& sink);
 

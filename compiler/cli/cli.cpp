@@ -46,6 +46,11 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
                          "ID=LEVEL: change a finding's severity (error, warning, note, off), "
                          "e.g. BH1104=off or rule-shadowed-same=error; input errors stay errors");
 
+    checkCmd
+        ->add_option("--format", check.format,
+                     "text (diagnostics on stderr), json or sarif (one document on stdout)")
+        ->check(CLI::IsMember({"text", "json", "sarif"}));
+
     ExplainOptions explain;
     CLI::App* explainCmd = app.add_subcommand(
         "explain", "why a request is decided as it is, or how one qube reaches another");
@@ -73,6 +78,8 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     compileCmd->add_option("--baseline-legacy", compile.check.baselineLegacy, "as for check");
     compileCmd->add_flag("--no-baseline", compile.check.noBaseline, "as for check");
     compileCmd->add_option("--severity", compile.check.severities, "as for check");
+    compileCmd->add_option("--format", compile.check.format, "as for check")
+        ->check(CLI::IsMember({"text", "json", "sarif"}));
     compileCmd->add_flag("--no-kernel-check", compile.noKernelCheck,
                          "write even when no network namespace can be made to load the "
                          "rulesets in (the manifest says the kernel check did not run)");

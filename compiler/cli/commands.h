@@ -14,6 +14,7 @@ struct CheckOptions {
     std::string baselineLegacy;
     bool noBaseline = false;
     std::vector<std::string> severities; // "BH1104=off", "rule-shadowed-same=error"
+    std::string format = "text";         // text (stderr), json or sarif (stdout)
 };
 int runCheck(const CheckOptions& options, std::ostream& out, std::ostream& err,
              const Terminal& terminal);

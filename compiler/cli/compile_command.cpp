@@ -43,7 +43,10 @@ int runCompile(const CompileOptions& options, std::ostream& out, std::ostream& e
     }
     CheckRun run;
     int code = runCheckPhase(options.check, run, err, terminal);
+    bool report = options.check.format != "text";
     if (code != kClean) {
+        if (report)
+            writeReport(out, options.check.format, "compile", code, run);
         err << "bulkhead compile: check did not pass; nothing was written\n";
         return code;
     }
@@ -66,6 +69,10 @@ int runCompile(const CompileOptions& options, std::ostream& out, std::ostream& e
     if (std::string why = replaceDirectoryAtomically(options.outDir, outputs.files); !why.empty()) {
         err << "bulkhead compile: " << why << "; " << options.outDir << " is unchanged\n";
         return kInternalError;
+    }
+    if (report) {
+        writeReport(out, options.check.format, "compile", kClean, run);
+        return kClean;
     }
     out << "wrote " << outputs.files.size() << " files to " << options.outDir << ":";
     for (const Validation& v : outputs.validations)

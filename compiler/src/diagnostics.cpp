@@ -164,6 +164,11 @@ DiagBuilder& DiagBuilder::note(SourceRange range, std::string message) {
     return *this;
 }
 
+DiagBuilder& DiagBuilder::hop(SourceRange range, std::string message) {
+    sink_.diags_[index_].notes.push_back({range, std::move(message), true});
+    return *this;
+}
+
 void DiagnosticSink::overrideSeverity(DiagCode code, std::optional<Severity> severity) {
     overrides_.emplace_back(code, severity);
 }

@@ -36,6 +36,7 @@ std::span<const DiagInfo> diagCatalog();
 struct DiagNote {
     SourceRange range; // may be invalid: a note without a place
     std::string message;
+    bool hop = false; // one step of a witness path, in order (reports show them as a flow)
 };
 
 struct Diagnostic {
@@ -55,6 +56,8 @@ public:
     DiagBuilder(DiagnosticSink& sink, std::size_t index) : sink_(sink), index_(index) {}
     DiagBuilder& hint(std::string text);
     DiagBuilder& note(SourceRange range, std::string message);
+    // The next step of the diagnostic's witness path.
+    DiagBuilder& hop(SourceRange range, std::string message);
 
 private:
     DiagnosticSink& sink_;

@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""Runs bulkhead with --format json and --format sarif on real inputs and validates every
+document against its schema: docs/report-schema.json and the official SARIF 2.1.0 schema
+in ../shared/schemas (when present beside the checkout; otherwise SARIF is checked
+against the structural minimum only and the script says so).
+
+Usage: validate_reports.py BULKHEAD SOURCE_DIR
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import jsonschema
+
+
+def run(bulkhead, args):
+    p = subprocess.run([bulkhead] + args, capture_output=True, text=True, timeout=120)
+    return p.returncode, p.stdout
+
+
+def main():
+    bulkhead, src = sys.argv[1], sys.argv[2]
+    report_schema = json.load(open(os.path.join(src, "docs", "report-schema.json")))
+    sarif_path = os.path.join(src, "..", "shared", "schemas", "sarif-schema-2.1.0.json")
+    sarif_schema = json.load(open(sarif_path)) if os.path.exists(sarif_path) else None
+    if sarif_schema is None:
+        print("NOTE: ../shared/schemas/sarif-schema-2.1.0.json not found; SARIF checked "
+              "structurally only")
+
+    tmp = tempfile.mkdtemp()
+    bad = os.path.join(tmp, "bad.bh")
+    with open(bad, "w") as f:
+        f.write("policy \"x\";\nqube a { trust nowhere; }\n")
+    seeded = os.path.join(tmp, "seeded.bh")
+    with open(os.path.join(src, "policies", "workstation.bh")) as f:
+        text = f.read()
+    at = text.index("\nrpc ") + 1  # before the first rpc rule, so first match sees it
+    with open(seeded, "w") as f:
+        f.write(text[:at] + "rpc qubes.VMShell personal -> vault allow;\n" + text[at:])
+    examples = sorted(os.path.join(src, "policies", p)
+                      for p in os.listdir(os.path.join(src, "policies")) if p.endswith(".bh"))
+    cases = [(["check", "--no-baseline", p], 0) for p in examples]
+    cases += [(["check", "--no-baseline", seeded], 1),
+              (["check", "--no-baseline", os.path.join(src, "tests", "data", "design-sketch.bh")], 1),
+              (["check", "--no-baseline", bad], 2),
+              (["compile", "--no-baseline", seeded, "-o", os.path.join(tmp, "out")], 1),
+              (["compile", "--no-baseline", examples[0], "-o", os.path.join(tmp, "out2")], 0)]
+
+    checked = 0
+    witnesses = 0
+    for args, expected in cases:
+        for fmt in ("json", "sarif"):
+            code, out = run(bulkhead, args + ["--format", fmt])
+            if code != expected:
+                sys.exit(f"{' '.join(args)} --format {fmt}: exit {code}, expected {expected}")
+            doc = json.loads(out)
+            if fmt == "json":
+                jsonschema.validate(doc, report_schema)
+                if doc["exit_code"] != code:
+                    sys.exit(f"{args}: report says exit {doc['exit_code']}, process {code}")
+                witnesses += sum(1 for d in doc["diagnostics"] if d["witness"])
+            else:
+                if sarif_schema is not None:
+                    jsonschema.validate(doc, sarif_schema)
+                if doc["version"] != "2.1.0" or len(doc["runs"]) != 1:
+                    sys.exit(f"{args}: not one SARIF 2.1.0 run")
+                for r in doc["runs"][0]["results"]:
+                    rules = doc["runs"][0]["tool"]["driver"]["rules"]
+                    if rules[r["ruleIndex"]]["id"] != r["ruleId"]:
+                        sys.exit(f"{args}: ruleIndex does not point at {r['ruleId']}")
+            checked += 1
+    # The seeded violation must come with its path, in both formats.
+    code, out = run(bulkhead, ["check", "--no-baseline", seeded, "--format", "sarif"])
+    flows = [r for r in json.loads(out)["runs"][0]["results"] if "codeFlows" in r]
+    if not flows:
+        sys.exit("the seeded escape path has no SARIF code flow")
+    if witnesses == 0:
+        sys.exit("no JSON diagnostic carried a witness")
+    print(f"{checked} reports valid ({witnesses} JSON witnesses, {len(flows)} SARIF code flows)")
+
+
+if __name__ == "__main__":
+    main()
