@@ -14,17 +14,8 @@ namespace {
 
 using nlohmann::ordered_json;
 
-std::string_view level(Severity s) {
-    switch (s) {
-    case Severity::Error:
-        return "error";
-    case Severity::Warning:
-        return "warning";
-    case Severity::Note:
-        return "note";
-    }
-    return "note";
-}
+// SARIF's levels have the same names as Bulkhead's severities.
+std::string_view level(Severity s) { return severityName(s); }
 
 // docs/diagnostics.md heading anchors: "### BH1001 assertion-violated (error)".
 std::string helpAnchor(const DiagInfo& info) {
