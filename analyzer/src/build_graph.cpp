@@ -1,5 +1,6 @@
 #include "build_graph.h"
 
+#include "flow_index.h"
 #include "service_kb.h"
 
 #include <algorithm>
@@ -177,23 +178,12 @@ void addRpcEdges(const model::Policy& p, Built& b) {
     }
 }
 
-std::vector<NodeId> flowNodes(const model::Policy& p, const Graph& g,
-                              const std::vector<model::Endpoint>& list) {
-    std::vector<NodeId> out;
-    for (NodeId n = 0; n < g.nodes().size(); ++n)
-        for (const model::Endpoint& e : list)
-            if (endpointCovers(p, e, g.nodes()[n])) {
-                out.push_back(n);
-                break;
-            }
-    return out;
-}
-
 void addNetEdges(const model::Policy& p, Graph& g, PacketSpace& packets) {
     for (const model::NetFlow& f : p.flows) {
         if (f.verdict != model::Verdict::Allow)
             continue;
-        std::vector<NodeId> from = flowNodes(p, g, f.from), to = flowNodes(p, g, f.to);
+        std::vector<NodeId> from = packets.flows().nodesOf(f.from);
+        std::vector<NodeId> to = packets.flows().nodesOf(f.to);
         for (const model::ServiceUse& use : f.services) {
             model::DataDirection dir =
                 use.service ? p.services[*use.service].direction : model::DataDirection::Both;
