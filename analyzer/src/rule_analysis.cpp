@@ -60,8 +60,7 @@ void analyzeRpcRules(const model::Policy& policy, const Built& built, Diagnostic
     for (const auto& [service, args] : u.services)
         for (const std::string& arg : args)
             for (const rpc::Caller& c : u.callers) {
-                std::vector<std::vector<const rpc::Rule*>> all =
-                    ev.matchingAll(service, arg, c, u.targets);
+                std::vector<std::vector<const rpc::Rule*>> all = ev.matchingAll(service, arg, c, u);
                 for (std::size_t ti = 0; ti < u.targets.size(); ++ti) {
                     const rpc::Target& t = u.targets[ti];
                     const std::vector<const rpc::Rule*>& matches = all[ti];
