@@ -6,6 +6,8 @@
 # overrides the list).
 #   BUILD=build  where bulkhead and bulkhead-bench-gen are
 #   CORPUS=../shared/corpus/qubes-policy  Qubes' shipped policy; checked with it when present
+#   BENCH_TIMEOUT=600  seconds before a run is stopped and reported as not finished
+#   BENCH_MEM_GB=16    address-space cap per run (ulimit -v): reported as out of memory
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -24,19 +26,29 @@ if [[ -d "$CORPUS/policy.d" ]]; then
     modes+=("baseline")
 fi
 
-# One run: prints "wall_s peak_kb exit".
+TIMEOUT=${BENCH_TIMEOUT:-600}
+MEM_KB=$((${BENCH_MEM_GB:-16} * 1024 * 1024))
+
+# One run: prints "wall_s peak_kb status". bulkhead exits 1 when it reports findings (a
+# generated policy has some); a run that times out or runs out of memory is reported as
+# such in the table rather than stopping the benchmark.
 measure() {
     local out=$1
     shift
     local code=0
-    /usr/bin/time -o "$work/time" -f '%e %M' "$@" >"$out" 2>&1 || code=$?
-    # bulkhead exits 1 when it reports findings: a generated policy has some.
-    if [[ $code -ne 0 && $code -ne 1 ]]; then
+    (ulimit -v "$MEM_KB" && exec /usr/bin/time -o "$work/time" -f '%e %M' \
+        timeout "$TIMEOUT" "$@") >"$out" 2>&1 || code=$?
+    local status=ok
+    if [[ $code -eq 124 ]]; then
+        status="timeout"
+    elif grep -q 'bad_alloc' "$out"; then
+        status="out-of-memory"
+    elif [[ $code -ne 0 && $code -ne 1 ]]; then
         echo "bench: '$*' failed with exit $code:" >&2
         tail -n 20 "$out" >&2
         exit 1
     fi
-    echo "$(tail -n 1 "$work/time") $code"
+    echo "$(grep -E '^[0-9.]+ [0-9]+$' "$work/time" | tail -n 1) $status"
 }
 
 table="$work/table.md"
@@ -55,7 +67,7 @@ for mode in "${modes[@]}"; do
         else
             args=(--no-baseline)
         fi
-        read -r wall rss _ < <(measure "$work/out-$mode-$n.txt" "$BUILD/bulkhead" check "${args[@]}" "$policy")
+        read -r wall rss status < <(measure "$work/out-$mode-$n.txt" "$BUILD/bulkhead" check "${args[@]}" "$policy")
         summary=$(grep -oE '[0-9]+ nodes, [0-9]+ edges' "$work/out-$mode-$n.txt" || echo "?")
         rpc=$(grep -c '^rpc ' "$policy")
         flows=$(grep -cE '^(allow|deny) ' "$policy")
@@ -65,6 +77,11 @@ for mode in "${modes[@]}"; do
             growth_rss=$(awk -v a="$prev_rss" -v b="$rss" 'BEGIN { printf "×%.1f", b / a }')
         fi
         rss_mb=$(awk -v k="$rss" 'BEGIN { printf "%.0f MB", k / 1024 }')
+        if [[ $status != ok ]]; then
+            # Not finished: no growth factor, and the next size is not worth running.
+            echo "| $n | $rpc | $flows | $mode | $status after ${wall} s | | $rss_mb | | |" >>"$table"
+            break
+        fi
         echo "| $n | $rpc | $flows | $mode | ${wall} s | $growth_wall | $rss_mb | $growth_rss | $summary |" >>"$table"
         prev_wall=$wall prev_rss=$rss
     done
