@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <set>
 
 using namespace bulkhead;
 
@@ -76,4 +77,33 @@ TEST_CASE("a deny of another qube or another network does not touch the flow") {
                     "deny w -> 192.168.0.0/16 : any;\n");
     CHECK(hasEdge(b, "w => lan [net]"));
     CHECK_FALSE(hasEdge(b, "v => lan [net]"));
+}
+
+TEST_CASE("an ask list offered for many targets is one set of edges: the first offer is the "
+          "origin, and every rule that offers dom0 is a recorded assumption") {
+    // Line numbers matter: the rules are lines 7-10.
+    test::Checked r = test::checkText(R"(policy "t";
+trust low = red < high = blue;
+template tpl { trust high; }
+qube a { template tpl; trust low; }
+qube b { template tpl; trust low; }
+qube c { template tpl; trust high; }
+rpc my.S a -> b ask target=c;
+rpc my.S a -> @anyvm ask;
+rpc qubes.FeaturesRequest a -> b ask;
+rpc qubes.FeaturesRequest a -> @adminvm ask;
+assert no path from a to c via rpc;
+)");
+    INFO(r.rendered);
+    // @default comes before b among the targets: the ask list of line 8 offers c first.
+    bool hop = false;
+    for (const Diagnostic& d : r.diagnostics)
+        for (const DiagNote& n : d.notes)
+            hop = hop || (n.message.starts_with("hop 1: a => c") && n.range.begin.line == 8);
+    CHECK(hop);
+    std::set<std::uint32_t> assumed;
+    for (const Diagnostic& d : r.diagnostics)
+        if (d.code == DiagCode::DesignAssumption)
+            assumed.insert(d.range.begin.line);
+    CHECK(assumed == std::set<std::uint32_t>{9, 10});
 }
