@@ -8,6 +8,7 @@
 // and netvms; flows to named networks and between qubes, some denies; rpc rules mixing
 // literal qubes, @tag:, @type:, @anyvm, @dispvm, @dispvm:X, redirects, ask/allow/deny; and a
 // few assertions and requirements, some of which the policy violates (as real ones do).
+// Above 4 MiB the qubes, flows and rules go into FILE.part-K.bh files that FILE.bh imports.
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
@@ -51,14 +52,25 @@ class Generator {
 public:
     explicit Generator(const Options& o) : o_(o), rng_(o.seed) {}
 
-    std::string run() {
+    // The policy in sections, in order: header, qubes, flows, rpc rules, checks.
+    std::vector<std::string> run() {
+        std::vector<std::string> sections;
+        auto cut = [&] {
+            sections.push_back(out_.str());
+            out_.str("");
+        };
         sizes();
         header();
+        cut();
         qubes();
+        cut();
         flows();
+        cut();
         rpcRules();
+        cut();
         checks();
-        return out_.str();
+        cut();
+        return sections;
     }
 
 private:
@@ -342,6 +354,22 @@ private:
     std::vector<std::size_t> networked_; // indices into apps_list_
 };
 
+constexpr std::size_t kPartBytes = 4u << 20;
+
+// Text cut at line ends into pieces of at most kPartBytes.
+std::vector<std::string> chunks(const std::string& text) {
+    std::vector<std::string> out;
+    std::size_t at = 0;
+    while (at < text.size()) {
+        std::size_t end = std::min(text.size(), at + kPartBytes);
+        if (end < text.size())
+            end = text.rfind('\n', end - 1) + 1;
+        out.push_back(text.substr(at, end - at));
+        at = end;
+    }
+    return out;
+}
+
 int usage(const char* why) {
     std::cerr << "bulkhead-bench-gen: " << why
               << "\nusage: bulkhead-bench-gen --qubes N [--flows M] [--rpc-rules R] [--seed S] "
@@ -392,13 +420,39 @@ int main(int argc, char** argv) {
         return usage("--qubes and -o are required");
     if (o.qubes < 20)
         return usage("--qubes must be at least 20");
-    std::string text = Generator(o).run();
-    std::ofstream f(o.out, std::ios::binary);
-    f << text;
-    f.close();
-    if (!f) {
-        std::cerr << "bulkhead-bench-gen: cannot write " << o.out << "\n";
-        return 1;
+    std::vector<std::string> sections = Generator(o).run();
+    std::size_t total = 0;
+    for (const std::string& part : sections)
+        total += part.size();
+    std::vector<std::pair<std::string, std::string>> files; // path, text
+    if (total <= kPartBytes) {
+        std::string text;
+        for (const std::string& part : sections)
+            text += part;
+        files.emplace_back(o.out, text);
+    } else {
+        // Bulkhead reads at most 8 MiB per file: the qubes, flows and rules go into parts the
+        // root imports in order (imports load first, in order, so rule order is kept).
+        std::string stem = o.out.ends_with(".bh") ? o.out.substr(0, o.out.size() - 3) : o.out;
+        std::string base = stem.substr(stem.rfind('/') + 1);
+        std::string root = sections.front();
+        std::size_t k = 0;
+        for (std::size_t i = 1; i + 1 < sections.size(); ++i)
+            for (const std::string& chunk : chunks(sections[i])) {
+                std::string name = base + ".part-" + std::to_string(++k) + ".bh";
+                files.emplace_back(stem + ".part-" + std::to_string(k) + ".bh", chunk);
+                root += "import \"" + name + "\";\n";
+            }
+        files.emplace(files.begin(), o.out, root + "\n" + sections.back());
+    }
+    for (const auto& [path, text] : files) {
+        std::ofstream f(path, std::ios::binary);
+        f << text;
+        f.close();
+        if (!f) {
+            std::cerr << "bulkhead-bench-gen: cannot write " << path << "\n";
+            return 1;
+        }
     }
     return 0;
 }
