@@ -83,10 +83,15 @@ FlowIndex::FlowIndex(const model::Policy& policy, const Graph& graph)
     }
     // An external node is concerned by every address endpoint that overlaps it (a flow to
     // `internet` reaches the corp node's addresses too); a qube only by its name or tag.
+    // Flows name the same few network objects over and over: remember each one's nodes.
+    std::map<model::NetworkId, std::vector<NodeId>> byNetwork;
     auto concerned = [&](const model::Endpoint& e) {
         using K = model::Endpoint::Kind;
         if (e.kind == K::Qube || e.kind == K::Tag)
             return covered(e);
+        if (e.kind == K::Network)
+            if (auto it = byNetwork.find(e.network); it != byNetwork.end())
+                return it->second;
         std::vector<NodeId> out;
         const std::vector<IpPrefix> single{e.prefix};
         const std::vector<IpPrefix>& mine =
@@ -98,6 +103,8 @@ FlowIndex::FlowIndex(const model::Policy& policy, const Graph& graph)
                     out.push_back(n);
                     break;
                 }
+        if (e.kind == K::Network)
+            byNetwork.emplace(e.network, out);
         return out;
     };
     for (std::size_t i = 0; i < policy.flows.size(); ++i) {

@@ -201,7 +201,8 @@ std::optional<Landing> Evaluator::resolve(const Token& t, const Caller& caller,
     using K = Token::Kind;
     switch (t.kind) {
     case K::Name: {
-        auto q = system_.find(t.value);
+        // Rule tokens were resolved once by the constructor: no search by name here.
+        const std::optional<std::size_t>& q = t.qube;
         if (!q) {
             why = "redirect target " + t.value + " does not exist";
             return std::nullopt;
@@ -213,7 +214,7 @@ std::optional<Landing> Evaluator::resolve(const Token& t, const Caller& caller,
     case K::DispVM:
         return resolve(Target{Target::Kind::DispVM, 0}, caller, why);
     case K::DispVMOf: {
-        auto q = system_.find(t.value);
+        const std::optional<std::size_t>& q = t.qube;
         if (!q || !system_.qubes[*q].dispvmTemplate) {
             why = "not a template for dispvm: " + t.value;
             return std::nullopt;
@@ -251,9 +252,9 @@ std::vector<Landing> Evaluator::askTargets(const std::string& service, const std
             dispvm = true;
         };
         switch (t.kind) {
-        case K::Name:
-            if (auto q = system_.find(t.value))
-                expanded.emplace_back(false, *q);
+        case K::Name: // tokens resolved by the constructor
+            if (t.qube)
+                expanded.emplace_back(false, *t.qube);
             break;
         case K::Wildcard:
             allQubes(true);
@@ -268,8 +269,8 @@ std::vector<Landing> Evaluator::askTargets(const std::string& service, const std
             dispvm = true;
             break;
         case K::DispVMOf:
-            if (auto q = system_.find(t.value); q && system_.qubes[*q].dispvmTemplate)
-                expanded.emplace_back(true, *q);
+            if (t.qube && system_.qubes[*t.qube].dispvmTemplate)
+                expanded.emplace_back(true, *t.qube);
             break;
         case K::DispVMTag:
             for (std::size_t q = 0; q < system_.qubes.size(); ++q)
