@@ -3,11 +3,12 @@
 #                   compile it into build/out
 #   make test       build and run every test
 #   make test-asan  the same under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make bench      time `bulkhead check` on generated policies (BENCH_LARGE=1 adds 10,000 qubes)
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 
-.PHONY: deps build run test test-asan clean
+.PHONY: deps build run test test-asan bench clean
 
 deps:
 	@scripts/install-deps.sh
@@ -36,6 +37,10 @@ test-asan: deps $(ASAN_BUILD)/CMakeCache.txt
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
+
+# Figures only, written to bench/results/latest.md; no time is asserted anywhere.
+bench: build
+	BUILD=$(BUILD) CORPUS=$(CORPUS) bench/run.sh
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,5 +1,6 @@
 #include "build_graph.h"
 
+#include "flow_index.h"
 #include "service_kb.h"
 
 #include <algorithm>
@@ -118,21 +119,44 @@ std::vector<rpc::Landing> adminSubject(const rpc::System& sys, const rpc::Caller
 
 void addRpcEdges(const model::Policy& p, Built& b) {
     rpc::Universe u = rpc::universeOf(b.system, *b.evaluator);
+    // Per caller, the (landing, needs-ask) pairs that have their edges already: the same
+    // fact from a later target would be dropped by seal() (the first created stays), so it
+    // is skipped before it is built. Bit 1: plain, bit 2: ask.
+    std::vector<std::uint8_t> made(b.graph.nodes().size(), 0);
+    std::vector<NodeId> touched;
     for (const auto& [service, args] : u.services) {
         ServiceNature nature = serviceNature(p, service);
+        bool adminApi = isAdminApi(service);
         for (const std::string& arg : args) {
             for (const rpc::Caller& c : u.callers) {
                 NodeId from = nodeOf(b.graph, c.qube, c.disposable);
-                std::vector<rpc::Decision> decisions =
-                    b.evaluator->evaluateAll(service, arg, c, u.targets);
+                for (NodeId n : touched)
+                    made[n] = 0;
+                touched.clear();
+                std::vector<const rpc::Rule*> first = b.evaluator->firstMatches(service, arg, c, u);
+                std::optional<std::vector<rpc::Landing>> askCache;
+                // Every ask without target= offers the same list: walk it once per caller.
+                bool listDone = false, listHasDom0 = false;
                 for (std::size_t ti = 0; ti < u.targets.size(); ++ti) {
+                    if (!first[ti] || first[ti]->action == rpc::Rule::Action::Deny)
+                        continue;
                     const rpc::Target& t = u.targets[ti];
-                    const rpc::Decision& d = decisions[ti];
+                    rpc::Decision d =
+                        b.evaluator->outcome(first[ti], service, arg, c, t, nullptr, askCache);
                     if (d.result == rpc::Decision::Result::Deny)
                         continue;
+                    bool list = d.askList && !adminApi;
+                    if (list && listDone) {
+                        if (listHasDom0 && nature.dom0Hardened)
+                            b.assumptions.emplace(service + " calls into dom0 are parsed "
+                                                            "defensively by dom0 (Qubes' design)",
+                                                  d.rule->range);
+                        continue;
+                    }
+                    listDone = listDone || list;
                     std::vector<rpc::Landing> landings = d.landings;
                     model::DataDirection direction = nature.direction;
-                    if (isAdminApi(service)) {
+                    if (adminApi) {
                         // The Admin API runs in dom0 and acts on the qube the call names:
                         // that qube is what the caller reads or controls (dom0 itself for a
                         // global call such as admin.vm.List).
@@ -144,28 +168,34 @@ void addRpcEdges(const model::Policy& p, Built& b) {
                                         : adminSubject(b.system, c, t);
                         direction = read ? model::DataDirection::Pull : model::DataDirection::Push;
                     }
+                    bool ask = d.result == rpc::Decision::Result::Ask;
                     for (const rpc::Landing& l : landings) {
                         NodeId to = nodeOf(b.graph, l.qube, l.disposable);
                         if (to == from)
                             continue; // acting on itself gives nothing new
-                        std::string call = (service.empty() ? "any other service" : service) +
-                                           (arg.empty() ? "" : arg) + " from " +
-                                           b.graph.nodes()[from].name + " to " +
-                                           b.graph.nodes()[to].name;
                         if (to == model::Policy::dom0 && nature.dom0Hardened) {
+                            listHasDom0 = listHasDom0 || list;
                             b.assumptions.emplace(service + " calls into dom0 are parsed "
                                                             "defensively by dom0 (Qubes' design)",
                                                   d.rule->range);
                             continue;
                         }
+                        std::uint8_t bit = ask ? 2 : 1;
+                        if (made[to] & bit)
+                            continue;
+                        if (!made[to])
+                            touched.push_back(to);
+                        made[to] = static_cast<std::uint8_t>(made[to] | bit);
                         Edge e;
                         e.from = from;
                         e.to = to;
                         e.kind = nature.kind;
-                        e.needsAsk = d.result == rpc::Decision::Result::Ask;
+                        e.needsAsk = ask;
                         e.service = service;
                         e.argument = arg;
-                        e.detail = call;
+                        e.detail = (service.empty() ? "any other service" : service) + arg +
+                                   " from " + b.graph.nodes()[from].name + " to " +
+                                   b.graph.nodes()[to].name;
                         e.origin = d.rule->range;
                         e.initiator = from;
                         e.responder = to;
@@ -177,23 +207,12 @@ void addRpcEdges(const model::Policy& p, Built& b) {
     }
 }
 
-std::vector<NodeId> flowNodes(const model::Policy& p, const Graph& g,
-                              const std::vector<model::Endpoint>& list) {
-    std::vector<NodeId> out;
-    for (NodeId n = 0; n < g.nodes().size(); ++n)
-        for (const model::Endpoint& e : list)
-            if (endpointCovers(p, e, g.nodes()[n])) {
-                out.push_back(n);
-                break;
-            }
-    return out;
-}
-
 void addNetEdges(const model::Policy& p, Graph& g, PacketSpace& packets) {
     for (const model::NetFlow& f : p.flows) {
         if (f.verdict != model::Verdict::Allow)
             continue;
-        std::vector<NodeId> from = flowNodes(p, g, f.from), to = flowNodes(p, g, f.to);
+        std::vector<NodeId> from = packets.flows().nodesOf(f.from);
+        std::vector<NodeId> to = packets.flows().nodesOf(f.to);
         for (const model::ServiceUse& use : f.services) {
             model::DataDirection dir =
                 use.service ? p.services[*use.service].direction : model::DataDirection::Both;

@@ -1,5 +1,7 @@
 #include "packet_space.h"
 
+#include "flow_index.h"
+
 #include <z3++.h>
 
 #include <algorithm>
@@ -74,12 +76,13 @@ bool endpointCovers(const model::Policy& policy, const model::Endpoint& e, const
 struct PacketSpace::Impl {
     const model::Policy& policy;
     const Graph& graph;
+    FlowIndex index;
     z3::context ctx;
     z3::solver solver;
     z3::expr src, dst, proto, port;
 
     Impl(const model::Policy& p, const Graph& g, std::uint64_t rlimit)
-        : policy(p), graph(g), solver(ctx, z3::solver::simple()),
+        : policy(p), graph(g), index(p, g), solver(ctx, z3::solver::simple()),
           src(ctx.bv_const("src", kAddrBits)), dst(ctx.bv_const("dst", kAddrBits)),
           proto(ctx.bv_const("proto", 8)), port(ctx.bv_const("port", 16)) {
         z3::params params(ctx);
@@ -169,15 +172,90 @@ struct PacketSpace::Impl {
         return z3::mk_or(v);
     }
 
-    // Packets from a to b that some flow with this verdict matches.
+    // Packets from a to b that some flow with this verdict matches. Only the flows that
+    // concern the pair can match one (flow_index.h): the others are left out of the term.
     z3::expr matching(model::Verdict verdict, NodeId a, NodeId b,
                       const model::NetFlow* except = nullptr) {
         z3::expr_vector v(ctx);
-        for (const model::NetFlow& f : policy.flows)
+        for (std::size_t i : index.between(a, b)) {
+            const model::NetFlow& f = policy.flows[i];
             if (f.verdict == verdict && &f != except)
                 v.push_back(services(f.services) && listSide(f.from, a, src) &&
                             listSide(f.to, b, dst));
+        }
         return z3::mk_or(v);
+    }
+
+    // Is there a flow of this verdict concerning a -> b whose services meet `matches`?
+    // When there is none, no packet of `matches` is touched by one: exact, and no solver.
+    bool anyOverlap(model::Verdict verdict, NodeId a, NodeId b,
+                    const std::vector<model::ServiceMatch>& matches,
+                    const model::NetFlow* except = nullptr) {
+        for (std::size_t i : index.between(a, b)) {
+            const model::NetFlow& f = policy.flows[i];
+            if (f.verdict == verdict && &f != except &&
+                servicesOverlap(allMatches(f.services), matches))
+                return true;
+        }
+        return false;
+    }
+
+    bool concerns(const model::NetFlow& f, NodeId a, NodeId b) {
+        return index.concerns(static_cast<std::size_t>(&f - policy.flows.data()), a, b);
+    }
+
+    // A packet of `m` from a to b inside flow f's addresses, described as describe() does,
+    // without a solver: the lowest port or type of the first match, and for an external node
+    // the first address both it and the flow's endpoints hold. f must concern a -> b.
+    std::string packetOf(const model::ServiceMatch& m, const model::NetFlow& f, NodeId a,
+                         NodeId b) {
+        using P = model::Protocol;
+        unsigned number = m.protocol == P::Tcp    ? 6
+                          : m.protocol == P::Udp  ? 17
+                          : m.protocol == P::Icmp ? 1
+                                                  : 0;
+        unsigned low = m.ports.empty() ? 0 : m.ports.front().low;
+        std::string out = protocolText(number);
+        if (number == 6 || number == 17)
+            out += " port " + std::to_string(low);
+        else if (number == 1)
+            out += " type " + std::to_string(low & 0xff);
+        auto addr = [&](NodeId n, const std::vector<model::Endpoint>& list) {
+            const Node& node = graph.nodes()[n];
+            if (node.kind != Node::Kind::External)
+                return node.name;
+            for (const IpPrefix& mine : node.prefixes)
+                for (const model::Endpoint& e : list) {
+                    const std::vector<IpPrefix> single{e.prefix};
+                    const std::vector<IpPrefix>* theirs = e.kind == model::Endpoint::Kind::Network
+                                                              ? &policy.networks[e.network].prefixes
+                                                          : e.kind == model::Endpoint::Kind::Prefix
+                                                              ? &single
+                                                              : nullptr;
+                    if (!theirs)
+                        continue;
+                    for (const IpPrefix& p : *theirs)
+                        if (prefixesOverlap(mine, p))
+                            return node.name + " (" + hostOf(longer(mine, p)) + ")";
+                }
+            return node.name; // unreachable while f concerns the pair
+        };
+        return out + " from " + addr(a, f.from) + " to " + addr(b, f.to);
+    }
+
+    // Of two overlapping prefixes, the one inside the other (in the shared 128-bit space).
+    static const IpPrefix& longer(const IpPrefix& x, const IpPrefix& y) {
+        auto bits = [](const IpPrefix& p) {
+            return p.length + (p.family == IpPrefix::Family::V4 ? 96u : 0u);
+        };
+        return bits(x) >= bits(y) ? x : y;
+    }
+
+    // The first address of a prefix, as addressText() prints one.
+    static std::string hostOf(const IpPrefix& p) {
+        IpPrefix host = p.masked();
+        host.length = host.maxLength();
+        return host.str();
     }
 
     z3::expr denied(NodeId a, NodeId b) { return matching(model::Verdict::Deny, a, b); }
@@ -252,9 +330,17 @@ PacketSpace::PacketSpace(const model::Policy& policy, const Graph& graph, std::u
 
 PacketSpace::~PacketSpace() = default;
 
+const FlowIndex& PacketSpace::flows() const {
+    return impl_->index;
+}
+
 std::optional<std::string>
 PacketSpace::permitted(const model::NetFlow& f, const model::ServiceUse& use, NodeId a, NodeId b) {
     Impl& m = *impl_;
+    if (use.matches.empty() || !m.concerns(f, a, b))
+        return std::nullopt;
+    if (!m.anyOverlap(model::Verdict::Deny, a, b, use.matches))
+        return m.packetOf(use.matches.front(), f, a, b); // no deny touches it
     z3::expr q = m.service(use.matches) && m.nodeSide(a, m.src) && m.nodeSide(b, m.dst) &&
                  m.listSide(f.from, a, m.src) && m.listSide(f.to, b, m.dst) && !m.denied(a, b);
     return m.solve(q, a, b);
@@ -263,6 +349,12 @@ PacketSpace::permitted(const model::NetFlow& f, const model::ServiceUse& use, No
 std::optional<std::string> PacketSpace::permittedOnlyBy(const model::NetFlow& f, NodeId a,
                                                         NodeId b) {
     Impl& m = *impl_;
+    std::vector<model::ServiceMatch> mine = allMatches(f.services);
+    if (mine.empty() || !m.concerns(f, a, b))
+        return std::nullopt;
+    if (!m.anyOverlap(model::Verdict::Deny, a, b, mine) &&
+        !m.anyOverlap(model::Verdict::Allow, a, b, mine, &f))
+        return m.packetOf(mine.front(), f, a, b); // nothing else touches it
     z3::expr q = m.services(f.services) && m.nodeSide(a, m.src) && m.nodeSide(b, m.dst) &&
                  m.listSide(f.from, a, m.src) && m.listSide(f.to, b, m.dst) && !m.denied(a, b) &&
                  !m.matching(model::Verdict::Allow, a, b, &f);
@@ -271,6 +363,8 @@ std::optional<std::string> PacketSpace::permittedOnlyBy(const model::NetFlow& f,
 
 std::optional<std::string> PacketSpace::removedBy(const model::NetFlow& d, NodeId a, NodeId b) {
     Impl& m = *impl_;
+    if (!m.concerns(d, a, b) || !m.anyOverlap(model::Verdict::Allow, a, b, allMatches(d.services)))
+        return std::nullopt; // no allow it could take anything from
     z3::expr q = m.services(d.services) && m.nodeSide(a, m.src) && m.nodeSide(b, m.dst) &&
                  m.listSide(d.from, a, m.src) && m.listSide(d.to, b, m.dst) &&
                  m.matching(model::Verdict::Allow, a, b);

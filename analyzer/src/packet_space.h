@@ -15,6 +15,8 @@ struct ProverUnknown {
     std::string reason;
 };
 
+class FlowIndex;
+
 class PacketSpace {
 public:
     PacketSpace(const model::Policy& policy, const Graph& graph, std::uint64_t rlimit);
@@ -38,6 +40,9 @@ public:
     // A packet of `uses` from a to b that the policy does not permit; nothing when all are.
     std::optional<std::string> unpermitted(const std::vector<model::ServiceUse>& uses, NodeId a,
                                            NodeId b);
+
+    // Which flows concern which nodes.
+    const FlowIndex& flows() const;
 
 private:
     struct Impl;

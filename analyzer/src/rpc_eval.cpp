@@ -201,7 +201,8 @@ std::optional<Landing> Evaluator::resolve(const Token& t, const Caller& caller,
     using K = Token::Kind;
     switch (t.kind) {
     case K::Name: {
-        auto q = system_.find(t.value);
+        // Rule tokens were resolved once by the constructor: no search by name here.
+        const std::optional<std::size_t>& q = t.qube;
         if (!q) {
             why = "redirect target " + t.value + " does not exist";
             return std::nullopt;
@@ -213,7 +214,7 @@ std::optional<Landing> Evaluator::resolve(const Token& t, const Caller& caller,
     case K::DispVM:
         return resolve(Target{Target::Kind::DispVM, 0}, caller, why);
     case K::DispVMOf: {
-        auto q = system_.find(t.value);
+        const std::optional<std::size_t>& q = t.qube;
         if (!q || !system_.qubes[*q].dispvmTemplate) {
             why = "not a template for dispvm: " + t.value;
             return std::nullopt;
@@ -251,9 +252,9 @@ std::vector<Landing> Evaluator::askTargets(const std::string& service, const std
             dispvm = true;
         };
         switch (t.kind) {
-        case K::Name:
-            if (auto q = system_.find(t.value))
-                expanded.emplace_back(false, *q);
+        case K::Name: // tokens resolved by the constructor
+            if (t.qube)
+                expanded.emplace_back(false, *t.qube);
             break;
         case K::Wildcard:
             allQubes(true);
@@ -268,8 +269,8 @@ std::vector<Landing> Evaluator::askTargets(const std::string& service, const std
             dispvm = true;
             break;
         case K::DispVMOf:
-            if (auto q = system_.find(t.value); q && system_.qubes[*q].dispvmTemplate)
-                expanded.emplace_back(true, *q);
+            if (t.qube && system_.qubes[*t.qube].dispvmTemplate)
+                expanded.emplace_back(true, *t.qube);
             break;
         case K::DispVMTag:
             for (std::size_t q = 0; q < system_.qubes.size(); ++q)
@@ -322,60 +323,60 @@ std::vector<const Rule*> Evaluator::forCaller(const std::string& service,
     return out;
 }
 
-Decision Evaluator::decide(const std::vector<const Rule*>& candidates, const std::string& service,
-                           const std::string& argument, const Caller& caller, const Target& target,
-                           const SourceRange* skip,
-                           std::optional<std::vector<Landing>>& askCache) const {
+Decision Evaluator::outcome(const Rule* rule, const std::string& service,
+                            const std::string& argument, const Caller& caller, const Target& target,
+                            const SourceRange* skip,
+                            std::optional<std::vector<Landing>>& askCache) const {
     Decision d;
-    for (const Rule* candidate : candidates) {
-        const Rule& r = *candidate;
-        if (!targetMatches(r.target, caller, target))
-            continue;
-        d.rule = &r;
-        switch (r.action) {
-        case Rule::Action::Deny:
-            d.reason = "denied by policy";
+    if (!rule) {
+        d.reason = "no matching rule found";
+        return d;
+    }
+    const Rule& r = *rule;
+    d.rule = &r;
+    switch (r.action) {
+    case Rule::Action::Deny:
+        d.reason = "denied by policy";
+        return d;
+    case Rule::Action::Allow: {
+        // A redirect is not re-checked against any rule (§1.6).
+        std::optional<Landing> l =
+            r.redirect ? resolve(*r.redirect, caller, d.reason) : resolve(target, caller, d.reason);
+        if (!l)
             return d;
-        case Rule::Action::Allow: {
-            // A redirect is not re-checked against any rule (§1.6).
-            std::optional<Landing> l = r.redirect ? resolve(*r.redirect, caller, d.reason)
-                                                  : resolve(target, caller, d.reason);
+        if (!l->disposable && !caller.disposable && l->qube == caller.qube) {
+            d.reason = "loopback qrexec connection not supported";
+            return d;
+        }
+        d.result = Decision::Result::Allow;
+        d.landings = {*l};
+        return d;
+    }
+    case Rule::Action::Ask:
+        if (r.redirect) {
+            // Ask.evaluate: with target=, that target is the only choice offered.
+            std::optional<Landing> l = resolve(*r.redirect, caller, d.reason);
             if (!l)
                 return d;
             if (!l->disposable && !caller.disposable && l->qube == caller.qube) {
                 d.reason = "loopback qrexec connection not supported";
                 return d;
             }
-            d.result = Decision::Result::Allow;
             d.landings = {*l};
+        } else {
+            // The ask list depends on the caller only, never on the target asked for.
+            if (!askCache)
+                askCache = askTargets(service, argument, caller, skip);
+            d.landings = *askCache;
+            d.askList = true;
+        }
+        if (d.landings.empty()) {
+            d.reason = "no target is available to choose from";
             return d;
         }
-        case Rule::Action::Ask:
-            if (r.redirect) {
-                // Ask.evaluate: with target=, that target is the only choice offered.
-                std::optional<Landing> l = resolve(*r.redirect, caller, d.reason);
-                if (!l)
-                    return d;
-                if (!l->disposable && !caller.disposable && l->qube == caller.qube) {
-                    d.reason = "loopback qrexec connection not supported";
-                    return d;
-                }
-                d.landings = {*l};
-            } else {
-                // The ask list depends on the caller only, never on the target asked for.
-                if (!askCache)
-                    askCache = askTargets(service, argument, caller, skip);
-                d.landings = *askCache;
-            }
-            if (d.landings.empty()) {
-                d.reason = "no target is available to choose from";
-                return d;
-            }
-            d.result = Decision::Result::Ask;
-            return d;
-        }
+        d.result = Decision::Result::Ask;
+        return d;
     }
-    d.reason = "no matching rule found";
     return d;
 }
 
@@ -383,32 +384,63 @@ Decision Evaluator::evaluate(const std::string& service, const std::string& argu
                              const Caller& caller, const Target& target,
                              const SourceRange* skip) const {
     std::optional<std::vector<Landing>> askCache;
-    return decide(forCaller(service, argument, caller, skip), service, argument, caller, target,
-                  skip, askCache);
+    for (const Rule* r : forCaller(service, argument, caller, skip))
+        if (targetMatches(r->target, caller, target))
+            return outcome(r, service, argument, caller, target, skip, askCache);
+    return outcome(nullptr, service, argument, caller, target, skip, askCache);
 }
 
-std::vector<Decision> Evaluator::evaluateAll(const std::string& service,
-                                             const std::string& argument, const Caller& caller,
-                                             const std::vector<Target>& targets,
-                                             const SourceRange* skip) const {
-    std::vector<const Rule*> candidates = forCaller(service, argument, caller, skip);
-    std::optional<std::vector<Landing>> askCache;
-    std::vector<Decision> out;
-    out.reserve(targets.size());
-    for (const Target& t : targets)
-        out.push_back(decide(candidates, service, argument, caller, t, skip, askCache));
+std::vector<const Rule*> Evaluator::firstMatches(const std::string& service,
+                                                 const std::string& argument, const Caller& caller,
+                                                 const Universe& u) const {
+    std::size_t n = u.targets.size();
+    std::vector<const Rule*> out(n, nullptr);
+    // next[i]: the first undecided target at or after i (path-compressed), so that broad
+    // rules late in the list walk only what earlier rules left undecided.
+    std::vector<std::size_t> next(n + 1);
+    for (std::size_t i = 0; i <= n; ++i)
+        next[i] = i;
+    auto find = [&](std::size_t i) {
+        while (next[i] != i) {
+            next[i] = next[next[i]];
+            i = next[i];
+        }
+        return i;
+    };
+    std::size_t left = n;
+    for (const Rule* r : rulesFor(service)) {
+        if (left == 0)
+            break;
+        if (!ruleApplies(*r, service, argument) || !sourceMatches(r->source, caller))
+            continue;
+        auto take = [&](std::size_t i) {
+            if (out[i] || !targetMatches(r->target, caller, u.targets[i]))
+                return;
+            out[i] = r;
+            next[i] = i + 1;
+            --left;
+        };
+        if (TargetIndex::broad(r->target)) {
+            for (std::size_t i = find(0); i < n; i = find(i + 1))
+                take(i);
+        } else {
+            u.index.visit(r->target, take);
+        }
+    }
     return out;
 }
 
-std::vector<std::vector<const Rule*>>
-Evaluator::matchingAll(const std::string& service, const std::string& argument,
-                       const Caller& caller, const std::vector<Target>& targets) const {
-    std::vector<const Rule*> candidates = forCaller(service, argument, caller, nullptr);
-    std::vector<std::vector<const Rule*>> out(targets.size());
-    for (std::size_t i = 0; i < targets.size(); ++i)
-        for (const Rule* r : candidates)
-            if (targetMatches(r->target, caller, targets[i]))
+std::vector<std::vector<const Rule*>> Evaluator::matchingAll(const std::string& service,
+                                                             const std::string& argument,
+                                                             const Caller& caller,
+                                                             const Universe& u) const {
+    std::vector<std::vector<const Rule*>> out(u.targets.size());
+    for (const Rule* r : forCaller(service, argument, caller, nullptr))
+        u.index.visit(r->target, [&](std::size_t i) {
+            if ((out[i].empty() || out[i].back() != r) &&
+                targetMatches(r->target, caller, u.targets[i]))
                 out[i].push_back(r);
+        });
     return out;
 }
 
@@ -421,6 +453,38 @@ std::vector<const Rule*> Evaluator::matching(const std::string& service,
             targetMatches(r->target, caller, target))
             out.push_back(r);
     return out;
+}
+
+TargetIndex::TargetIndex(const System& sys, const std::vector<Target>& targets)
+    : qube_(sys.qubes.size(), kNone), dispvmOf_(sys.qubes.size(), kNone) {
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+        const Target& t = targets[i];
+        all_.push_back(i);
+        switch (t.kind) {
+        case Target::Kind::Qube: {
+            qube_[t.qube] = i;
+            const SystemQube& q = sys.qubes[t.qube];
+            for (const std::string& tag : q.tags)
+                byTag_[tag].push_back(i);
+            byType_[q.type].push_back(i);
+            break;
+        }
+        case Target::Kind::DispVMOf:
+            dispvmOf_[t.qube] = i;
+            for (const std::string& tag : sys.qubes[t.qube].tags)
+                dispvmByTag_[tag].push_back(i);
+            break;
+        case Target::Kind::AdminVM:
+            adminvm_ = i;
+            break;
+        case Target::Kind::Default:
+            default_ = i;
+            break;
+        case Target::Kind::DispVM:
+            dispvm_ = i;
+            break;
+        }
+    }
 }
 
 Universe universeOf(const System& sys, const Evaluator& evaluator) {
@@ -442,6 +506,7 @@ Universe universeOf(const System& sys, const Evaluator& evaluator) {
         args.push_back(""); // any argument no rule names
         u.services.emplace_back(s, std::move(args));
     }
+    u.index = TargetIndex(sys, u.targets);
     return u;
 }
 

@@ -78,6 +78,7 @@ struct Decision {
     const Rule* rule = nullptr;    // the deciding rule; null when no rule matched
     std::vector<Landing> landings; // Allow: one; Ask: the user's choices
     std::string reason;            // why a match still denies (no target, loopback, ...)
+    bool askList = false;          // landings are the caller's ask list (Ask without target=)
 };
 
 // A caller: a qube, or a disposable of a dispvm template (calls under its own disp name).
@@ -89,10 +90,33 @@ struct Caller {
 // Every class of request worth asking: each service some rule names and one that none names
 // (""), likewise for arguments, from every caller (qubes but dom0, and disposables of each
 // dispvm-template) to every target (each qube, @adminvm, @default, @dispvm, @dispvm:X).
+// Which targets a token can match, by index into Universe::targets: a superset that
+// targetMatches() then filters, so that a rule costs the targets it names, not all of them.
+class TargetIndex {
+public:
+    TargetIndex() = default;
+    TargetIndex(const System& system, const std::vector<Target>& targets);
+    // Calls f(index) for every candidate target of the token, ascending within each group.
+    template <class F> void visit(const Token& t, F&& f) const;
+    std::size_t size() const { return all_.size(); }
+    // Wildcard and @anyvm name (nearly) every target: walked over the undecided ones only.
+    static bool broad(const Token& t) {
+        return t.kind == Token::Kind::Wildcard || t.kind == Token::Kind::AnyVM;
+    }
+
+private:
+    static constexpr std::size_t kNone = SIZE_MAX;
+    std::vector<std::size_t> all_;
+    std::vector<std::size_t> qube_, dispvmOf_; // by qube id; kNone when absent
+    std::size_t adminvm_ = kNone, default_ = kNone, dispvm_ = kNone;
+    std::map<std::string, std::vector<std::size_t>, std::less<>> byTag_, byType_, dispvmByTag_;
+};
+
 struct Universe {
     std::vector<Caller> callers;
     std::vector<Target> targets;
     std::vector<std::pair<std::string, std::vector<std::string>>> services; // with arguments
+    TargetIndex index;                                                      // over targets
 };
 
 class Evaluator;
@@ -108,17 +132,23 @@ public:
     Decision evaluate(const std::string& service, const std::string& argument, const Caller& caller,
                       const Target& target, const SourceRange* skip = nullptr) const;
 
-    // The same for every target at once: the rules are filtered by caller once and the ask
-    // list computed once (it does not depend on the target).
-    std::vector<Decision> evaluateAll(const std::string& service, const std::string& argument,
-                                      const Caller& caller, const std::vector<Target>& targets,
-                                      const SourceRange* skip = nullptr) const;
+    // For every target of the universe at once, the rule that decides (null: none). The
+    // caller's rules are walked in order, each taking the still undecided targets it matches:
+    // the cost follows the targets the rules name, not rules x targets.
+    std::vector<const Rule*> firstMatches(const std::string& service, const std::string& argument,
+                                          const Caller& caller, const Universe& u) const;
 
-    // matching() for every target at once, the rules filtered by caller once.
+    // The decision of rule r (which matches the request) for it; null r: no rule matched.
+    // askCache holds the caller's ask list once computed (it does not depend on the target).
+    Decision outcome(const Rule* r, const std::string& service, const std::string& argument,
+                     const Caller& caller, const Target& target, const SourceRange* skip,
+                     std::optional<std::vector<Landing>>& askCache) const;
+
+    // matching() for every target of the universe at once, by the same walk.
     std::vector<std::vector<const Rule*>> matchingAll(const std::string& service,
                                                       const std::string& argument,
                                                       const Caller& caller,
-                                                      const std::vector<Target>& targets) const;
+                                                      const Universe& u) const;
 
     // Every rule that matches the request, in order: the first decides, the rest it beats.
     std::vector<const Rule*> matching(const std::string& service, const std::string& argument,
@@ -141,9 +171,6 @@ private:
     // The rules of a service that match this argument and caller, in order.
     std::vector<const Rule*> forCaller(const std::string& service, const std::string& argument,
                                        const Caller& caller, const SourceRange* skip) const;
-    Decision decide(const std::vector<const Rule*>& candidates, const std::string& service,
-                    const std::string& argument, const Caller& caller, const Target& target,
-                    const SourceRange* skip, std::optional<std::vector<Landing>>& askCache) const;
     std::optional<std::size_t> defaultDispvmOf(const Caller& c) const;
 
     // The rules a service can match (its own and the '*' ones), in order: evaluation walks
@@ -155,5 +182,60 @@ private:
     std::map<std::string, std::vector<const Rule*>, std::less<>> byService_;
     std::vector<const Rule*> starOnly_; // for services no rule names
 };
+
+template <class F> void TargetIndex::visit(const Token& t, F&& f) const {
+    using K = Token::Kind;
+    auto one = [&](std::size_t i) {
+        if (i != kNone)
+            f(i);
+    };
+    auto many = [&](const auto& map, const std::string& key) {
+        auto it = map.find(key);
+        if (it != map.end())
+            for (std::size_t i : it->second)
+                f(i);
+    };
+    auto at = [](const std::vector<std::size_t>& v, const std::optional<std::size_t>& q) {
+        return q && *q < v.size() ? v[*q] : kNone;
+    };
+    switch (t.kind) {
+    case K::Name:
+        one(at(qube_, t.qube));
+        if (t.qube == std::optional<std::size_t>(0))
+            one(adminvm_);
+        return;
+    case K::Wildcard:
+    case K::AnyVM:
+        for (std::size_t i : all_)
+            f(i);
+        return;
+    case K::AdminVM:
+        one(at(qube_, 0));
+        one(adminvm_);
+        return;
+    case K::Default:
+        one(default_);
+        return;
+    case K::DispVM:
+        one(dispvm_);
+        return;
+    case K::DispVMOf:
+        one(at(dispvmOf_, t.qube));
+        one(dispvm_); // the caller's default_dispvm may be this one
+        return;
+    case K::DispVMTag:
+        many(dispvmByTag_, t.value);
+        one(dispvm_);
+        return;
+    case K::Tag:
+        many(byTag_, t.value);
+        return;
+    case K::Type:
+        many(byType_, t.value);
+        return;
+    case K::Invalid:
+        return;
+    }
+}
 
 } // namespace bulkhead::analyzer::rpc

@@ -1,5 +1,7 @@
 #include "rule_analysis.h"
 
+#include "flow_index.h"
+
 #include <algorithm>
 #include <map>
 #include <set>
@@ -58,8 +60,7 @@ void analyzeRpcRules(const model::Policy& policy, const Built& built, Diagnostic
     for (const auto& [service, args] : u.services)
         for (const std::string& arg : args)
             for (const rpc::Caller& c : u.callers) {
-                std::vector<std::vector<const rpc::Rule*>> all =
-                    ev.matchingAll(service, arg, c, u.targets);
+                std::vector<std::vector<const rpc::Rule*>> all = ev.matchingAll(service, arg, c, u);
                 for (std::size_t ti = 0; ti < u.targets.size(); ++ti) {
                     const rpc::Target& t = u.targets[ti];
                     const std::vector<const rpc::Rule*>& matches = all[ti];
@@ -143,15 +144,9 @@ void analyzeRpcRules(const model::Policy& policy, const Built& built, Diagnostic
 }
 
 void analyzeNetFlows(const model::Policy& policy, const Built& built, DiagnosticSink& sink) {
-    const Graph& g = built.graph;
     PacketSpace& packets = *built.packets;
     auto nodesOf = [&](const std::vector<model::Endpoint>& list) {
-        std::vector<NodeId> out;
-        for (NodeId n = 0; n < g.nodes().size(); ++n)
-            if (std::any_of(list.begin(), list.end(),
-                            [&](const auto& e) { return endpointCovers(policy, e, g.nodes()[n]); }))
-                out.push_back(n);
-        return out;
+        return packets.flows().nodesOf(list);
     };
     for (const model::NetFlow& f : policy.flows) {
         std::vector<NodeId> from = nodesOf(f.from), to = nodesOf(f.to);

@@ -91,18 +91,23 @@ TranslationCheck checkQrexecTranslation(const model::Policy& policy,
     for (const auto& [service, args] : services)
         for (const std::string& arg : args)
             for (const rpc::Caller& c : u.callers) {
-                std::vector<rpc::Decision> a = model.evaluateAll(service, arg, c, u.targets);
-                std::vector<rpc::Decision> b = written.evaluateAll(service, arg, c, u.targets);
+                std::vector<const rpc::Rule*> ra = model.firstMatches(service, arg, c, u);
+                std::vector<const rpc::Rule*> rb = written.firstMatches(service, arg, c, u);
+                std::optional<std::vector<rpc::Landing>> askA, askB;
                 for (std::size_t i = 0; i < u.targets.size(); ++i) {
                     ++out.compared;
-                    if (sameDecision(a[i], b[i]))
+                    rpc::Decision a =
+                        model.outcome(ra[i], service, arg, c, u.targets[i], nullptr, askA);
+                    rpc::Decision b =
+                        written.outcome(rb[i], service, arg, c, u.targets[i], nullptr, askB);
+                    if (sameDecision(a, b))
                         continue;
                     std::string caller = (c.disposable ? "@dispvm:" : "") + sys.qubes[c.qube].name;
                     out.differ = (service.empty() ? std::string("an unnamed service") : service) +
                                  (arg.empty() ? "" : arg) + " from " + caller + " to " +
                                  targetText(sys, u.targets[i]) + ": the policy says " +
-                                 decisionText(sys, a[i]) + ", the emitted file says " +
-                                 decisionText(sys, b[i]);
+                                 decisionText(sys, a) + ", the emitted file says " +
+                                 decisionText(sys, b);
                     return out;
                 }
             }
