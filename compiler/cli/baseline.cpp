@@ -41,18 +41,8 @@ bool loadBaseline(const BaselineChoice& choice, SourceManager& sources, Diagnost
     QrexecPolicyLoad load = loadQrexecPolicy(qopts);
     // Each file once in the source manager, so hops and errors show their line.
     std::map<std::string, FileId> ids;
-    auto rangeOf = [&](const std::string& file, std::uint32_t line) -> SourceRange {
-        auto it = ids.find(file);
-        if (it == ids.end()) {
-            DiagnosticSink quiet; // a file Qubes read is readable; if not, no snippet
-            std::optional<FileId> id = readSourceFile(file, sources, quiet, {});
-            if (!id)
-                return {};
-            it = ids.emplace(file, *id).first;
-        }
-        std::uint32_t l = std::max<std::uint32_t>(line, 1);
-        std::uint32_t width = static_cast<std::uint32_t>(sources.file(it->second).line(l).size());
-        return {it->second, {l, 1}, {l, std::max<std::uint32_t>(width, 1)}};
+    auto rangeOf = [&](const std::string& file, std::uint32_t line) {
+        return policyLineRange(file, line, sources, ids);
     };
     if (load.refused()) {
         for (const QrexecError& e : load.errors)
@@ -79,6 +69,21 @@ bool loadBaseline(const BaselineChoice& choice, SourceManager& sources, Diagnost
     options.baselineDescription =
         qopts.policyDirs.back() + " (" + std::to_string(load.rules.size()) + " rules)";
     return true;
+}
+
+SourceRange policyLineRange(const std::string& file, std::uint32_t line, SourceManager& sources,
+                            std::map<std::string, FileId>& files) {
+    auto it = files.find(file);
+    if (it == files.end()) {
+        DiagnosticSink quiet; // a file Qubes read is readable; if not, no snippet
+        std::optional<FileId> id = readSourceFile(file, sources, quiet, {});
+        if (!id)
+            return {};
+        it = files.emplace(file, *id).first;
+    }
+    std::uint32_t l = std::max<std::uint32_t>(line, 1);
+    auto width = static_cast<std::uint32_t>(sources.file(it->second).line(l).size());
+    return {it->second, {l, 1}, {l, std::max<std::uint32_t>(width, 1)}};
 }
 
 } // namespace bulkhead::cli

@@ -4,6 +4,7 @@
 #include "bulkhead/analyzer/analyzer.h"
 #include "bulkhead/compiler/diagnostics.h"
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -19,5 +20,10 @@ struct BaselineChoice {
 // would refuse the baseline. Returns false when the baseline could not be used.
 bool loadBaseline(const BaselineChoice& choice, SourceManager& sources, DiagnosticSink& sink,
                   analyzer::AnalysisOptions& options);
+
+// Where a policy.d rule (or error) is, with its file read into the source manager once
+// (files maps paths already read to their ids). Invalid when the file cannot be read.
+SourceRange policyLineRange(const std::string& file, std::uint32_t line, SourceManager& sources,
+                            std::map<std::string, FileId>& files);
 
 } // namespace bulkhead::cli

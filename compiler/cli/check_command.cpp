@@ -10,8 +10,6 @@
 #include <ostream>
 
 namespace bulkhead::cli {
-namespace {
-
 // Applies --severity ID=LEVEL; false (with a message) when one is not valid.
 bool applySeverities(const std::vector<std::string>& severities, DiagnosticSink& sink,
                      std::ostream& err) {
@@ -39,8 +37,6 @@ bool applySeverities(const std::vector<std::string>& severities, DiagnosticSink&
     }
     return true;
 }
-
-} // namespace
 
 std::string diagnosticCounts(const DiagnosticSink& sink) {
     auto plural = [](std::size_t n, const char* word) {

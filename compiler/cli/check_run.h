@@ -27,6 +27,10 @@ int runCheckPhase(const CheckOptions& options, CheckRun& run, std::ostream& err,
 void writeReport(std::ostream& out, const std::string& format, const std::string& command,
                  int exitCode, const CheckRun& run);
 
+// Applies --severity ID=LEVEL to the sink; false (with a message on err) when one is bad.
+bool applySeverities(const std::vector<std::string>& severities, DiagnosticSink& sink,
+                     std::ostream& err);
+
 // "1 error", "2 errors, 1 warning".
 std::string diagnosticCounts(const DiagnosticSink& sink);
 

@@ -90,6 +90,28 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
                        "failed (a compiler bug; nothing written).\n"
                        "Example: bulkhead compile policies/workstation.bh -o out/");
 
+    AuditOptions audit;
+    CLI::App* auditCmd = app.add_subcommand(
+        "audit", "escape paths, rule findings and Qubes' silent gaps in a deployed system");
+    auditCmd
+        ->add_option("--policy-dir", audit.policyDirs,
+                     "a qrexec policy.d directory as deployed (repeat to layer: the first "
+                     "holding a file name wins it, like /run/qubes/policy.d over /etc)")
+        ->required();
+    auditCmd->add_option("--legacy-dir", audit.legacyDir,
+                         "the R4.0 directory !compat-4.0 reads (default /etc/qubes-rpc/policy)");
+    auditCmd->add_option("--inventory", audit.inventory,
+                         "qvm-ls --raw-data --fields NAME,CLASS,LABEL,TEMPLATE,NETVM,IP,TAGS,"
+                         "DEFAULT_DISPVM,TEMPLATE_FOR_DISPVMS,PROVIDES_NETWORK output");
+    auditCmd->add_option("--system-info", audit.systemInfo,
+                         "internal.GetSystemInfo JSON (no templates, netvms or addresses)");
+    auditCmd->add_option("--severity", audit.severities, "as for check");
+    auditCmd->add_option("--format", audit.format, "as for check")
+        ->check(CLI::IsMember({"text", "json", "sarif"}));
+    auditCmd->footer("Exit: 0 clean, 1 findings, 2 bad input (every Qubes parse error is shown), "
+                     "3 could not prove.\nExample: bulkhead audit --policy-dir policy.d "
+                     "--inventory qubes.txt");
+
     FmtOptions fmt;
     CLI::App* fmtCmd =
         app.add_subcommand("fmt", "rewrite policy files in the canonical layout, keeping comments");
@@ -138,6 +160,8 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
         }
         if (compileCmd->parsed())
             return runCompile(compile, out, err, term);
+        if (auditCmd->parsed())
+            return runAudit(audit, out, err, term);
         if (fmtCmd->parsed())
             return runFmt(fmt, out, err, term);
     } catch (const std::exception& e) {

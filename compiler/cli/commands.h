@@ -39,6 +39,17 @@ struct CompileOptions {
 int runCompile(const CompileOptions& options, std::ostream& out, std::ostream& err,
                const Terminal& terminal);
 
+struct AuditOptions {
+    std::vector<std::string> policyDirs; // layered like /run/qubes/policy.d over /etc/...
+    std::string legacyDir;               // !compat-4.0's directory
+    std::string inventory;               // qvm-ls --raw-data
+    std::string systemInfo;              // internal.GetSystemInfo JSON
+    std::vector<std::string> severities;
+    std::string format = "text";
+};
+int runAudit(const AuditOptions& options, std::ostream& out, std::ostream& err,
+             const Terminal& terminal);
+
 struct FmtOptions {
     std::vector<std::string> files;
     bool check = false;

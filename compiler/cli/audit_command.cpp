@@ -1,0 +1,155 @@
+// `bulkhead audit`: a deployed system's qubes and qrexec policy, read as Qubes reads them,
+// checked as `check` checks a policy: escape paths between trust levels (labels), rule
+// findings on the deployed lines, and Qubes' silent gaps.
+#include "audit_gaps.h"
+#include "baseline.h"
+#include "check_run.h"
+
+#include "bulkhead/compiler/deployed_system.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <ostream>
+
+namespace bulkhead::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+model::Selector trustSelector(model::Comparator c, model::LevelId level) {
+    model::Selector s;
+    s.kind = model::Selector::Kind::Trust;
+    s.comparator = c;
+    s.level = level;
+    return s;
+}
+
+// For each label in use with qubes below it: nothing below reaches it (integrity), and its
+// data reaches nothing below through calls, devices or dom0's control (confidentiality;
+// networking is every networked qube's nature and is left to the firewall findings).
+void addTrustAssertions(model::Policy& p) {
+    std::vector<bool> used(p.trust.levels().size(), false);
+    for (const model::Qube& q : p.qubes)
+        if (q.trust)
+            used[*q.trust] = true;
+    bool lower = false;
+    for (model::LevelId l = 0; l < used.size(); ++l) {
+        if (!used[l])
+            continue;
+        if (lower) {
+            model::Assertion integrity;
+            integrity.from = {trustSelector(model::Comparator::Less, l)};
+            integrity.to = {trustSelector(model::Comparator::Equal, l)};
+            p.assertions.push_back(integrity);
+            model::Assertion confidentiality;
+            confidentiality.from = {trustSelector(model::Comparator::Equal, l)};
+            confidentiality.to = {trustSelector(model::Comparator::Less, l)};
+            confidentiality.via = {model::EdgeKind::Rpc, model::EdgeKind::Device,
+                                   model::EdgeKind::Admin};
+            p.assertions.push_back(confidentiality);
+        }
+        lower = true;
+    }
+    // dom0 sits above every label.
+    model::Assertion dom0;
+    model::Selector any;
+    any.kind = model::Selector::Kind::AnyVM;
+    model::Selector admin;
+    admin.kind = model::Selector::Kind::Qube;
+    admin.qube = model::Policy::dom0;
+    dom0.from = {any};
+    dom0.to = {admin};
+    p.assertions.push_back(dom0);
+}
+
+bool loadQubes(const AuditOptions& o, CheckRun& run, std::vector<deployed::Qube>& qubes) {
+    const std::string& path = o.inventory.empty() ? o.systemInfo : o.inventory;
+    std::optional<FileId> id = readSourceFile(path, run.sources, run.sink, {});
+    if (!id)
+        return false;
+    qubes = o.inventory.empty() ? deployed::parseSystemInfo(*id, run.sources, run.sink)
+                                : deployed::parseInventory(*id, run.sources, run.sink);
+    return !run.sink.hasErrors();
+}
+
+} // namespace
+
+int runAudit(const AuditOptions& o, std::ostream& out, std::ostream& err,
+             const Terminal& terminal) {
+    CheckRun run;
+    if (!applySeverities(o.severities, run.sink, err))
+        return kBadInput;
+    auto finish = [&](int code) {
+        if (o.format != "text") {
+            writeReport(out, o.format, "audit", code, run);
+            return code;
+        }
+        std::vector<Diagnostic> diags = run.sink.sorted();
+        renderDiagnostics(err, run.sources, diags, {terminal.color});
+        if (run.sink.errorCount() > 0 || run.sink.warningCount() > 0)
+            err << "bulkhead: " << diagnosticCounts(run.sink) << "\n";
+        return code;
+    };
+    if (o.inventory.empty() == o.systemInfo.empty()) {
+        err << "bulkhead audit: give the qubes with exactly one of --inventory FILE "
+               "(qvm-ls --raw-data) or --system-info FILE (internal.GetSystemInfo)\n";
+        return kBadInput;
+    }
+    std::vector<deployed::Qube> qubes;
+    if (!loadQubes(o, run, qubes))
+        return finish(kBadInput);
+
+    QrexecPolicyOptions qopts;
+    qopts.policyDirs = o.policyDirs;
+    if (!o.legacyDir.empty())
+        qopts.legacyDir = o.legacyDir;
+    for (const std::string& d : qopts.policyDirs)
+        if (!fs::is_directory(d)) {
+            run.sink.report(DiagCode::CannotReadFile, {},
+                            "cannot read policy directory '" + d + "': not a directory");
+            return finish(kBadInput);
+        }
+    QrexecPolicyLoad load = loadQrexecPolicy(qopts);
+    std::map<std::string, FileId> files;
+    // Qubes stops at its first error and then denies every call; every error is shown here.
+    for (const QrexecError& e : load.errors)
+        run.sink
+            .report(DiagCode::BaselineRefused,
+                    e.line ? policyLineRange(e.file, e.line, run.sources, files) : SourceRange{},
+                    "Qubes refuses this policy: " + e.render())
+            .hint("Qubes denies every call while any policy file has an error");
+    if (load.refused())
+        return finish(kBadInput);
+    std::vector<std::pair<QrexecRule, SourceRange>> rules;
+    for (const QrexecRule& r : load.rules)
+        rules.emplace_back(r, policyLineRange(r.file, r.line, run.sources, files));
+
+    deployed::PolicyBuild build = deployed::buildPolicy(qubes, rules, run.sink);
+    if (!build.policy)
+        return finish(kBadInput);
+    model::Policy& policy = *build.policy;
+    policy.files.push_back(o.inventory.empty() ? o.systemInfo : o.inventory);
+    policy.files.insert(policy.files.end(), load.files.begin(), load.files.end());
+    addTrustAssertions(policy);
+
+    run.analysis.haveBaseline = true; // the deployed files are the whole policy
+    run.analysis.baselineDescription =
+        "deployed policy (" + std::to_string(load.rules.size()) + " rules)";
+    run.summary = analyzer::analyze(policy, {}, run.sink);
+    reportSilentGaps(policy, build, run.sink);
+
+    int code = run.sink.errorCount() > 0 || run.sink.warningCount() > 0 ? kFindings : kClean;
+    std::vector<Diagnostic> diags = run.sink.sorted();
+    if (std::any_of(diags.begin(), diags.end(),
+                    [](const Diagnostic& d) { return d.code == DiagCode::CouldNotProve; }))
+        code = kInternalError;
+    int result = finish(code);
+    if (o.format == "text")
+        out << "deployed system: " << policy.qubes.size() - 1 << " qubes, " << load.rules.size()
+            << " rules from " << load.files.size() << " files; " << run.summary.nodes << " nodes, "
+            << run.summary.edges << " edges; trust assertions: " << run.summary.assertionsHeld
+            << " hold, " << run.summary.assertionsViolated << " violated\n";
+    return result;
+}
+
+} // namespace bulkhead::cli

@@ -1,0 +1,129 @@
+#include "bulkhead/compiler/deployed_system.h"
+
+#include <nlohmann/json.hpp>
+
+#include <sstream>
+
+namespace bulkhead::deployed {
+namespace {
+
+std::vector<std::string> split(std::string_view s, char sep) {
+    std::vector<std::string> out;
+    std::string cur;
+    for (char c : s) {
+        if (c == sep) {
+            out.push_back(cur);
+            cur.clear();
+        } else {
+            cur += c;
+        }
+    }
+    out.push_back(cur);
+    return out;
+}
+
+std::optional<std::string> field(const std::string& v) {
+    if (v == "-" || v.empty() || v == "None")
+        return std::nullopt;
+    return v;
+}
+
+bool truth(const std::string& v) {
+    return v == "True" || v == "true" || v == "1";
+}
+
+} // namespace
+
+std::vector<Qube> parseInventory(FileId file, const SourceManager& sources, DiagnosticSink& sink) {
+    std::vector<Qube> out;
+    const SourceFile& f = sources.file(file);
+    static const char* kFields[] = {"NAME",
+                                    "CLASS",
+                                    "LABEL",
+                                    "TEMPLATE",
+                                    "NETVM",
+                                    "IP",
+                                    "TAGS",
+                                    "DEFAULT_DISPVM",
+                                    "TEMPLATE_FOR_DISPVMS",
+                                    "PROVIDES_NETWORK"};
+    for (std::uint32_t line = 1; line <= f.lineStarts.size(); ++line) {
+        std::string text(f.line(line));
+        if (!text.empty() && text.back() == '\r')
+            text.pop_back();
+        if (text.empty() || text.starts_with('#'))
+            continue;
+        auto width = static_cast<std::uint32_t>(std::max<std::size_t>(text.size(), 1));
+        SourceRange at{file, {line, 1}, {line, width}};
+        std::vector<std::string> v = split(text, '|');
+        if (v.size() != std::size(kFields)) {
+            sink.report(DiagCode::BadInventory, at,
+                        "expected " + std::to_string(std::size(kFields)) +
+                            " fields separated by '|', found " + std::to_string(v.size()))
+                .hint("write it with qvm-ls --raw-data --fields NAME,CLASS,LABEL,TEMPLATE,NETVM,"
+                      "IP,TAGS,DEFAULT_DISPVM,TEMPLATE_FOR_DISPVMS,PROVIDES_NETWORK");
+            continue;
+        }
+        Qube q;
+        q.name = v[0];
+        q.klass = v[1];
+        q.label = v[2];
+        q.templ = field(v[3]);
+        q.netvm = field(v[4]);
+        q.ip = field(v[5]);
+        if (auto tags = field(v[6]))
+            q.tags = split(*tags, ',');
+        q.defaultDispvm = field(v[7]);
+        q.templateForDispvms = truth(v[8]);
+        q.providesNetwork = truth(v[9]);
+        q.range = at;
+        out.push_back(std::move(q));
+    }
+    return out;
+}
+
+std::vector<Qube> parseSystemInfo(FileId file, const SourceManager& sources, DiagnosticSink& sink) {
+    std::vector<Qube> out;
+    const SourceFile& f = sources.file(file);
+    nlohmann::json doc = nlohmann::json::parse(f.text, nullptr, false);
+    SourceRange whole{file, {1, 1}, {1, 1}};
+    if (doc.is_discarded() || !doc.is_object() || !doc.contains("domains") ||
+        !doc["domains"].is_object()) {
+        sink.report(DiagCode::BadInventory, whole,
+                    "not Qubes system info: expected a JSON object with \"domains\"")
+            .hint("in dom0: qrexec-client-vm dom0 internal.GetSystemInfo, or the admin API");
+        return out;
+    }
+    // Each entry points at the line where its name first appears.
+    auto lineOf = [&](const std::string& name) {
+        std::size_t at = f.text.find("\"" + name + "\"");
+        std::uint32_t line = 1;
+        for (std::size_t i = 0; i < at && i < f.text.size(); ++i)
+            line += f.text[i] == '\n';
+        return SourceRange{file, {line, 1}, {line, 1}};
+    };
+    for (const auto& [name, d] : doc["domains"].items()) {
+        Qube q;
+        q.name = name;
+        q.range = lineOf(name);
+        if (!d.is_object()) {
+            sink.report(DiagCode::BadInventory, q.range,
+                        "the entry of '" + name + "' is not an object");
+            continue;
+        }
+        q.klass = d.value("type", "AppVM");
+        q.label = d.value("label", "red");
+        if (d.contains("tags") && d["tags"].is_array())
+            for (const auto& t : d["tags"])
+                if (t.is_string())
+                    q.tags.push_back(t.get<std::string>());
+        if (d.contains("default_dispvm") && d["default_dispvm"].is_string())
+            q.defaultDispvm = d["default_dispvm"].get<std::string>();
+        q.templateForDispvms = d.value("template_for_dispvms", false);
+        q.uuid = d.value("uuid", "");
+        out.push_back(std::move(q));
+    }
+    return out;
+}
+
+} // namespace bulkhead::deployed
