@@ -5,6 +5,8 @@
 
 #include "build_graph.h"
 
+#include "bulkhead/compiler/net_addressing.h"
+
 #include <memory>
 #include <optional>
 #include <string>
@@ -20,6 +22,20 @@ struct Analysis::Impl {
         for (NodeId n = 0; n < nodes.size(); ++n)
             if (nodes[n].name == name)
                 return n;
+        return std::nullopt;
+    }
+
+    // The qube whose `ip` this is, else the disposables whose range holds it.
+    std::optional<NodeId> ownerOf(const IpPrefix& address) const {
+        model::NetAddressing addressing(*policy);
+        for (model::QubeId q = 0; q < policy->qubes.size(); ++q)
+            for (const IpPrefix& x : addressing.addressesOf({q, false}))
+                if (x.contains(address))
+                    return node(policy->qubes[q].name);
+        if (auto owner = addressing.disposablesOwner())
+            for (const IpPrefix& x : addressing.addressesOf({*owner, true}))
+                if (x.contains(address))
+                    return node("@dispvm:" + policy->qubes[*owner].name);
         return std::nullopt;
     }
 };

@@ -5,6 +5,8 @@
 #include "build_graph.h"
 #include "packet_space.h"
 
+#include "bulkhead/compiler/net_addressing.h"
+
 #include <algorithm>
 #include <stdexcept>
 
@@ -84,7 +86,18 @@ NetDecision Analysis::decideNet(const std::string& from, const std::string& to,
     const model::Policy& p = *impl_->policy;
     const Graph& g = impl_->built->graph;
     auto a = impl_->node(from), b = impl_->node(to);
-    if (!a || !b)
+    // A destination address (not a node's name) stands for the qube or disposables it
+    // belongs to (docs/deploy.md); any other address of the system is no flow's; an address
+    // outside the system is covered by the networks and prefixes that contain it.
+    std::optional<IpPrefix> address;
+    if (a && !b) {
+        AddressParse parsed = parseAddress(to);
+        if (parsed.prefix && parsed.prefix->isHost()) {
+            address = parsed.prefix;
+            b = impl_->ownerOf(*address);
+        }
+    }
+    if (!a || (!b && !address))
         throw std::invalid_argument("unknown node " + (a ? to : from));
     std::optional<model::Protocol> proto;
     for (auto candidate : {model::Protocol::Tcp, model::Protocol::Udp, model::Protocol::Icmp})
@@ -106,6 +119,25 @@ NetDecision Analysis::decideNet(const std::string& from, const std::string& to,
     };
     // An endpoint list stands for a node when it names it, or for an external node when one
     // of its networks overlaps the node's addresses.
+    model::NetAddressing addressing(p);
+    bool internal =
+        address && std::any_of(addressing.internal().begin(), addressing.internal().end(),
+                               [&](const IpPrefix& x) { return x.contains(*address); });
+    auto coversAddress = [&](const std::vector<model::Endpoint>& list) {
+        if (internal)
+            return false; // a network never stands for a qube's address
+        for (const model::Endpoint& e : list) {
+            std::vector<IpPrefix> prefixes;
+            if (e.kind == model::Endpoint::Kind::Network)
+                prefixes = p.networks[e.network].prefixes;
+            else if (e.kind == model::Endpoint::Kind::Prefix)
+                prefixes = {e.prefix};
+            if (std::any_of(prefixes.begin(), prefixes.end(),
+                            [&](const IpPrefix& x) { return x.contains(*address); }))
+                return true;
+        }
+        return false;
+    };
     auto covers = [&](const std::vector<model::Endpoint>& list, NodeId n) {
         const Node& node = g.nodes()[n];
         for (const model::Endpoint& e : list) {
@@ -127,7 +159,8 @@ NetDecision Analysis::decideNet(const std::string& from, const std::string& to,
     };
     NetDecision out;
     for (const model::NetFlow& f : p.flows) {
-        if (!serviceMatches(f) || !covers(f.from, *a) || !covers(f.to, *b))
+        if (!serviceMatches(f) || !covers(f.from, *a) ||
+            !(b ? covers(f.to, *b) : coversAddress(f.to)))
             continue;
         (f.verdict == model::Verdict::Allow ? out.allows : out.denies).push_back(f.range);
     }

@@ -22,6 +22,7 @@ int runCheck(const CheckOptions& options, std::ostream& out, std::ostream& err,
 struct ExplainOptions {
     std::vector<std::string> files; // the policy (*.bh)
     std::vector<std::string> query; // SOURCE -> TARGET [SERVICE[+ARG]]
+    std::string batch;              // a file of questions, one a line ("-": standard input)
     std::vector<std::string> baselineDirs;
     std::string baselineLegacy;
     bool noBaseline = false;

@@ -205,6 +205,51 @@ TEST_CASE("explain a packet: the allows and denies that match it") {
               .exitCode == 2);
 }
 
+TEST_CASE("explain a packet to one address: qubes by their ip, networks by their prefixes") {
+    std::string ws = (test::sourceDir() / "policies" / "workstation.bh").string();
+    auto ask = [&](const char* to, const char* packet) {
+        return test::runCli({"explain", "--no-baseline", ws, "personal", "->", to, packet});
+    };
+    // internet minus corp: the deny takes away only corp's addresses.
+    CHECK(ask("8.8.8.8", "tcp/443").out.find("tcp/443 from personal to 8.8.8.8: permitted") !=
+          std::string::npos);
+    test::CliResult corp = ask("198.51.100.7", "tcp/443");
+    CHECK(corp.out.find(": not permitted") != std::string::npos);
+    CHECK(corp.out.find("denied by") != std::string::npos);
+    // A qube's address is that qube, and no network stands for it; nor for the disposables range.
+    CHECK(ask("10.137.0.10", "tcp/443").out.find(": not permitted") != std::string::npos);
+    CHECK(ask("10.138.7.7", "tcp/443").out.find(": not permitted") != std::string::npos);
+    CHECK(ask("10.137.0.0/16", "tcp/443").exitCode == 2); // a prefix is not one address
+}
+
+TEST_CASE("explain --batch: one answer per question line, in order") {
+    std::string k8s = (test::sourceDir() / "policies" / "k8s-lab.bh").string();
+    test::TempDir dir;
+    auto questions = dir.write("q.txt", "# kubectl\n"
+                                        "k8s-admin -> k8s-cp1 tcp/6443\n"
+                                        "\n"
+                                        "k8s-w1 -> 10.137.0.11 tcp/2379\n"
+                                        "k8s-w1 -> 10.138.0.32 udp/8472\n");
+    test::CliResult r =
+        test::runCli({"explain", "--no-baseline", k8s, "--batch", questions.string()});
+    CHECK(r.exitCode == 0);
+    std::size_t a = r.out.find("tcp/6443 from k8s-admin to k8s-cp1: permitted");
+    std::size_t b = r.out.find("tcp/2379 from k8s-w1 to 10.137.0.11: not permitted");
+    std::size_t c = r.out.find("udp/8472 from k8s-w1 to 10.138.0.32: permitted");
+    CHECK(a < b);
+    CHECK(b < c);
+    CHECK(c != std::string::npos);
+    auto bad = dir.write("bad.txt", "k8s-admin -> k8s-cp1 tcp/6443\nk8s-admin k8s-cp1\n");
+    test::CliResult rb = test::runCli({"explain", "--no-baseline", k8s, "--batch", bad.string()});
+    CHECK(rb.exitCode == 2);
+    CHECK(rb.err.find("bad.txt:2:") != std::string::npos);
+    CHECK(test::runCli({"explain", "--no-baseline", k8s, "--batch", questions.string(), "a->b"})
+              .exitCode == 2);
+    CHECK(test::runCli(
+              {"explain", "--no-baseline", k8s, "--batch", (dir.path() / "missing.txt").string()})
+              .exitCode == 2);
+}
+
 TEST_CASE("a long source line is shown as a window with the caret under the culprit") {
     std::string names;
     for (int i = 0; i < 60; ++i)

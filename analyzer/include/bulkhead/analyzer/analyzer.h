@@ -105,7 +105,10 @@ public:
     RpcDecision decide(const std::string& service, const std::string& argument,
                        const std::string& caller, const std::string& target) const;
     // A packet of protocol "tcp", "udp" or "icmp" to a port (or ICMP type) from one node to
-    // another; for a network object, any of its addresses.
+    // another; for a network object, any of its addresses. `to` may also be one address
+    // (10.137.0.10, 8.8.8.8): a qube's address stands for that qube (a disposables range for
+    // its disposables), another address of the system for no flow's destination, and any
+    // other address for the networks and prefixes that contain it, as the firewalls see it.
     NetDecision decideNet(const std::string& from, const std::string& to,
                           const std::string& protocol, std::uint16_t port) const;
     // Graph nodes by name (qubes, "@dispvm:X", network objects, address literals).
