@@ -1,0 +1,200 @@
+// bulkhead audit on deployed systems: the shipped corpus with a reviewed set of findings,
+// and each of Qubes' silent gaps on a small policy directory that shows it and one that
+// does not.
+#include "test_support.h"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <regex>
+#include <set>
+
+namespace fs = std::filesystem;
+using namespace bulkhead;
+
+namespace {
+
+const char* kInventory = R"(dom0|AdminVM|black|-|-|-|-|-|False|False
+fedora|TemplateVM|black|-|-|-|-|-|False|False
+sys-net|AppVM|red|fedora|-|10.137.0.5|-|-|False|True
+sys-firewall|AppVM|green|fedora|sys-net|10.137.0.6|-|-|False|True
+work|AppVM|blue|fedora|sys-firewall|10.137.0.12|work|-|False|False
+vault|AppVM|black|fedora|-|-|-|-|False|False
+untrusted|AppVM|red|fedora|sys-firewall|10.137.0.20|-|-|False|False
+)";
+
+struct Audit {
+    test::CliResult r;
+    // "BH1302 inventory.txt:5" for each finding at a place; "BH1001 -" otherwise.
+    std::multiset<std::string> findings;
+    bool has(const std::string& f) const { return findings.count(f) > 0; }
+    std::size_t count(const std::string& code) const {
+        return static_cast<std::size_t>(
+            std::count_if(findings.begin(), findings.end(),
+                          [&](const std::string& s) { return s.starts_with(code + " "); }));
+    }
+};
+
+Audit audit(const std::vector<std::string>& args) {
+    Audit a;
+    std::vector<std::string> all{"audit"};
+    all.insert(all.end(), args.begin(), args.end());
+    a.r = test::runCli(all);
+    static const std::regex kLine(R"(^(?:(\S+?):(\d+):\d+: |bulkhead: )\w+\[(BH\d{4})\])");
+    std::istringstream in(a.r.err);
+    for (std::string line; std::getline(in, line);) {
+        std::smatch m;
+        if (std::regex_search(line, m, kLine))
+            a.findings.insert(
+                m[3].str() + " " +
+                (m[1].matched ? fs::path(m[1].str()).filename().string() + ":" + m[2].str() : "-"));
+    }
+    return a;
+}
+
+// A policy.d directory with one file, and the inventory above.
+Audit auditPolicy(const std::string& policy, const std::string& inventory = kInventory) {
+    test::TempDir tmp;
+    tmp.write("policy.d/30-user.policy", policy);
+    fs::path inv = tmp.write("inventory.txt", inventory);
+    return audit({"--policy-dir", (tmp.path() / "policy.d").string(), "--inventory", inv.string(),
+                  "--legacy-dir", (tmp.path() / "none").string()});
+}
+
+} // namespace
+
+TEST_CASE("the shipped corpus: the reviewed findings") {
+    fs::path c = test::sourceDir() / ".." / "shared" / "corpus";
+    if (!fs::exists(c / "qubes-inventory.txt")) {
+        MESSAGE("SKIPPED: ../shared/corpus is not beside the checkout");
+        return;
+    }
+    Audit a = audit({"--policy-dir", (c / "qubes-policy/policy.d").string(), "--legacy-dir",
+                     (c / "qubes-policy/legacy").string(), "--inventory",
+                     (c / "qubes-inventory.txt").string()});
+    INFO(a.r.err);
+    CHECK(a.r.exitCode == 1);
+    CHECK(a.r.out.find("14 qubes, 97 rules from 12 files") != std::string::npos);
+    // work-email's netvm is sys-net, which holds the uplink (corpus README: on purpose).
+    CHECK(a.has("BH1302 qubes-inventory.txt:15"));
+    // 90-default-video-companion.policy:14 `qvc.Webcam * @anyvm sys-usb ask`: this system
+    // has no sys-usb, so Qubes never matches the line (qubes-formats.md §1.9).
+    CHECK(a.has("BH1301 90-default-video-companion.policy:14"));
+    CHECK(a.count("BH1301") == 1);
+    // Integrity: anon-whonix (red) may ask dom0 for its screen (qvc.ScreenShare, ask) and
+    // paste into any qube (qubes.ClipboardPaste @anyvm @anyvm ask): both are real paths
+    // that need only a user's yes. Confidentiality mirrors the clipboard path.
+    CHECK(a.r.err.find("assertion violated: anon-whonix => dom0") != std::string::npos);
+    CHECK(a.r.err.find("90-default-video-companion.policy:9:1: note: hop 1: anon-whonix => "
+                       "dom0 [rpc, ask") != std::string::npos);
+    CHECK(a.r.err.find("assertion violated: anon-whonix => work") != std::string::npos);
+    CHECK(a.r.err.find("assertion violated: work => anon-whonix (confidentiality") !=
+          std::string::npos);
+    CHECK(a.count("BH1001") == 7);
+    // 85-admin-backup-restore.policy names @tag:backup-restore-* qubes no qube carries here:
+    // its lines never match (BH1103), like 80-whonix's lines for absent tags.
+    CHECK(a.has("BH1103 85-admin-backup-restore.policy:5"));
+    CHECK(a.has("BH1103 80-whonix.policy:6"));
+    // The shipped UpdatesProxy redirects land past catch-all denies only: not reported.
+    CHECK(a.count("BH1304") == 0);
+    CHECK(a.count("BH1303") == 0);
+    CHECK(a.count("BH1305") == 0);
+}
+
+TEST_CASE("a rule naming a qube the system does not have never matches") {
+    Audit bad = auditPolicy("qubes.Filecopy * work vualt allow\n"
+                            "qubes.Filecopy * work web-dm allow\n");
+    CHECK(bad.has("BH1301 30-user.policy:1"));
+    CHECK(bad.has("BH1301 30-user.policy:2"));
+    CHECK(bad.r.err.find("'web-dm', which cannot exist") != std::string::npos);
+    Audit good = auditPolicy("qubes.Filecopy * work vault ask\n");
+    CHECK(good.count("BH1301") == 0);
+}
+
+TEST_CASE("a qube straight on the uplink net qube") {
+    std::string inv = kInventory;
+    inv += "mail|AppVM|blue|fedora|sys-net|10.137.0.13|-|-|False|False\n";
+    Audit bad = auditPolicy("", inv);
+    CHECK(bad.has("BH1302 inventory.txt:8"));
+    CHECK(bad.count("BH1302") == 1); // sys-firewall provides network itself; work is behind it
+    Audit good = auditPolicy("");
+    CHECK(good.count("BH1302") == 0);
+}
+
+TEST_CASE("an allow from any qube to many, without a fixed target") {
+    Audit bad = auditPolicy("qubes.Filecopy * @anyvm @anyvm allow\n");
+    CHECK(bad.has("BH1303 30-user.policy:1"));
+    Audit good = auditPolicy("qubes.Filecopy * @anyvm @anyvm ask\n"
+                             "qubes.GetDate * @anyvm @anyvm allow target=sys-net\n");
+    CHECK(good.count("BH1303") == 0);
+}
+
+TEST_CASE("a target= redirect to a qube another line denies by name") {
+    Audit bad = auditPolicy("qubes.Gpg * @anyvm vault deny\n"
+                            "qubes.Gpg * untrusted @default allow target=vault\n");
+    CHECK(bad.has("BH1304 30-user.policy:2"));
+    CHECK(bad.r.err.find("30-user.policy:1:1: note: refused here") != std::string::npos);
+    // The path it opens is an escape: untrusted (red) reaches vault (black).
+    CHECK(bad.r.err.find("assertion violated: untrusted => vault") != std::string::npos);
+    Audit good = auditPolicy("qubes.Gpg * @anyvm vault deny\n"
+                             "qubes.Gpg * work @default allow target=sys-firewall\n"
+                             "qubes.Gpg * @anyvm @anyvm deny\n");
+    CHECK(good.count("BH1304") == 0);
+}
+
+TEST_CASE("a *, tag or type target that includes dom0") {
+    std::string inv = kInventory;
+    inv.replace(inv.find("dom0|AdminVM|black|-|-|-|-|"), 27, "dom0|AdminVM|black|-|-|-|admin|");
+    Audit bad = auditPolicy("qubes.GetDate * work * allow\n"
+                            "qubes.Notify * work @tag:admin ask\n"
+                            "qubes.Info * work @type:AdminVM allow\n",
+                            inv);
+    CHECK(bad.has("BH1305 30-user.policy:1"));
+    CHECK(bad.has("BH1305 30-user.policy:2"));
+    CHECK(bad.has("BH1305 30-user.policy:3"));
+    Audit good = auditPolicy("qubes.GetDate * work @anyvm allow\n"
+                             "qubes.Notify * work @tag:admin ask\n");
+    CHECK(good.count("BH1305") == 0); // dom0 does not carry the tag in this inventory
+}
+
+TEST_CASE("every Qubes parse error is shown with its file and line, and nothing is audited") {
+    test::TempDir tmp;
+    tmp.write("policy.d/30-a.policy", "qubes.Gpg * work\n"                 // wrong number of fields
+                                      "qubes.Gpg * work vault ALLOW\n");   // invalid action
+    tmp.write("policy.d/40-b.policy", "qubes.Gpg+x * work vault allow\n"); // '+' in service
+    fs::path inv = tmp.write("inventory.txt", kInventory);
+    Audit a = audit({"--policy-dir", (tmp.path() / "policy.d").string(), "--inventory",
+                     inv.string(), "--legacy-dir", (tmp.path() / "none").string()});
+    CHECK(a.r.exitCode == 2);
+    CHECK(a.has("BH1007 30-a.policy:1"));
+    CHECK(a.has("BH1007 30-a.policy:2"));
+    CHECK(a.has("BH1007 40-b.policy:1"));
+    CHECK(a.r.err.find("wrong number of fields") != std::string::npos);
+    CHECK(a.count("BH1001") == 0);
+}
+
+TEST_CASE("an unreadable inventory is bad input with its line") {
+    Audit a = auditPolicy("", "work|AppVM|blue\n");
+    CHECK(a.r.exitCode == 2);
+    CHECK(a.has("BH0111 inventory.txt:1"));
+    Audit label =
+        auditPolicy("", std::string(kInventory) + "odd|AppVM|pink|fedora|-|-|-|-|False|False\n");
+    CHECK(label.r.exitCode == 2);
+    CHECK(label.r.err.find("'pink' is not a Qubes label") != std::string::npos);
+}
+
+TEST_CASE("the system info alone is enough for the qrexec findings") {
+    fs::path c = test::sourceDir() / ".." / "shared" / "corpus";
+    if (!fs::exists(c / "qubes-system-info.json")) {
+        MESSAGE("SKIPPED: ../shared/corpus is not beside the checkout");
+        return;
+    }
+    Audit a = audit({"--policy-dir", (c / "qubes-policy/policy.d").string(), "--legacy-dir",
+                     (c / "qubes-policy/legacy").string(), "--system-info",
+                     (c / "qubes-system-info.json").string(), "--format", "json"});
+    CHECK(a.r.exitCode == 1);
+    CHECK(a.r.out.find("\"command\": \"audit\"") != std::string::npos);
+    CHECK(a.r.out.find("\"code\": \"BH1301\"") != std::string::npos);
+    // Without netvms the uplink finding cannot be made.
+    CHECK(a.r.out.find("\"code\": \"BH1302\"") == std::string::npos);
+}
