@@ -1,11 +1,13 @@
 // `bulkhead audit`: a deployed system's qubes and qrexec policy, read as Qubes reads them,
 // checked as `check` checks a policy: escape paths between trust levels (labels), rule
 // findings on the deployed lines, and Qubes' silent gaps.
+#include "audit_drift.h"
 #include "audit_gaps.h"
 #include "baseline.h"
 #include "check_run.h"
 
 #include "bulkhead/compiler/deployed_system.h"
+#include "bulkhead/compiler/frontend.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -95,6 +97,12 @@ int runAudit(const AuditOptions& o, std::ostream& out, std::ostream& err,
                "(qvm-ls --raw-data) or --system-info FILE (internal.GetSystemInfo)\n";
         return kBadInput;
     }
+    // The policy first: the front end yields a model only while the sink holds no error.
+    if (!o.intent.empty()) {
+        run.frontend = runFrontend(o.intent, run.sources, run.sink);
+        if (!run.frontend.policy)
+            return finish(kBadInput);
+    }
     std::vector<deployed::Qube> qubes;
     if (!loadQubes(o, run, qubes))
         return finish(kBadInput);
@@ -121,8 +129,12 @@ int runAudit(const AuditOptions& o, std::ostream& out, std::ostream& err,
     if (load.refused())
         return finish(kBadInput);
     std::vector<std::pair<QrexecRule, SourceRange>> rules;
-    for (const QrexecRule& r : load.rules)
-        rules.emplace_back(r, policyLineRange(r.file, r.line, run.sources, files));
+    std::vector<DeployedRule> deployedRules;
+    for (const QrexecRule& r : load.rules) {
+        SourceRange at = policyLineRange(r.file, r.line, run.sources, files);
+        rules.emplace_back(r, at);
+        deployedRules.push_back({r, at});
+    }
 
     deployed::PolicyBuild build = deployed::buildPolicy(qubes, rules, run.sink);
     if (!build.policy)
@@ -137,6 +149,8 @@ int runAudit(const AuditOptions& o, std::ostream& out, std::ostream& err,
         "deployed policy (" + std::to_string(load.rules.size()) + " rules)";
     run.summary = analyzer::analyze(policy, {}, run.sink);
     reportSilentGaps(policy, build, run.sink);
+    if (run.frontend.policy)
+        reportDrift(o, *run.frontend.policy, policy, deployedRules, run.sink);
 
     int code = run.sink.errorCount() > 0 || run.sink.warningCount() > 0 ? kFindings : kClean;
     std::vector<Diagnostic> diags = run.sink.sorted();

@@ -109,6 +109,13 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
                          "DEFAULT_DISPVM,TEMPLATE_FOR_DISPVMS,PROVIDES_NETWORK output");
     auditCmd->add_option("--system-info", audit.systemInfo,
                          "internal.GetSystemInfo JSON (no templates, netvms or addresses)");
+    auditCmd->add_option("--intent", audit.intent,
+                         "the policy (*.bh) this system should follow: report drift, each "
+                         "difference with a concrete request (repeat for several files)");
+    auditCmd->add_option("--qrexec-file", audit.qrexecFileName,
+                         "the policy.d file name the policy compiles to (default "
+                         "30-bulkhead.policy); drift compares the deployed files with that "
+                         "file replaced by the compiled rules");
     auditCmd->add_option("--severity", audit.severities, "as for check");
     auditCmd->add_option("--format", audit.format, "as for check")
         ->check(CLI::IsMember({"text", "json", "sarif"}));

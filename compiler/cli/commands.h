@@ -45,6 +45,8 @@ struct AuditOptions {
     std::string legacyDir;               // !compat-4.0's directory
     std::string inventory;               // qvm-ls --raw-data
     std::string systemInfo;              // internal.GetSystemInfo JSON
+    std::vector<std::string> intent;     // the policy (*.bh) the system should follow: drift
+    std::string qrexecFileName = "30-bulkhead.policy"; // where its compiled rules live
     std::vector<std::string> severities;
     std::string format = "text";
 };

@@ -198,3 +198,84 @@ TEST_CASE("the system info alone is enough for the qrexec findings") {
     // Without netvms the uplink finding cannot be made.
     CHECK(a.r.out.find("\"code\": \"BH1302\"") == std::string::npos);
 }
+
+namespace {
+
+// The workstation's qubes as qvm-ls --raw-data would list them on a system built from it.
+std::string inventoryOf(const model::Policy& p) {
+    std::string out;
+    auto name = [&](std::optional<model::QubeId> q) { return q ? p.qubes[*q].name : "-"; };
+    for (model::QubeId q = 0; q < p.qubes.size(); ++q) {
+        const model::Qube& m = p.qubes[q];
+        std::string label = m.trust && p.trust.levels()[*m.trust].label
+                                ? std::string(model::labelName(*p.trust.levels()[*m.trust].label))
+                                : "black";
+        std::string tags;
+        for (const std::string& t : m.tags)
+            tags += (tags.empty() ? "" : ",") + t;
+        std::string klass(model::qubesClassOf(p, q));
+        out += m.name + "|" + klass + "|" + label + "|" + name(m.templ) + "|" + name(m.netvm) +
+               "|" + (m.addresses.empty() ? "-" : m.addresses[0].str()) + "|" +
+               (tags.empty() ? "-" : tags) + "|" + name(m.defaultDispvm) + "|" +
+               (m.kind == model::QubeKind::DispVMTemplate ? "True" : "False") + "|" +
+               (model::providesNetwork(m.kind) ? "True" : "False") + "\n";
+    }
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("drift: the compiled workstation deployed, one line edited, exactly that reported") {
+    fs::path c = test::sourceDir() / ".." / "shared" / "corpus" / "qubes-policy";
+    if (!fs::exists(c / "policy.d")) {
+        MESSAGE("SKIPPED: ../shared/corpus is not beside the checkout");
+        return;
+    }
+    fs::path ws = test::sourceDir() / "policies" / "workstation.bh";
+    test::Checked model = test::checkFiles({ws.string()});
+    REQUIRE(model.policy);
+    test::TempDir tmp;
+    REQUIRE(
+        test::runCli({"compile", "--no-baseline", ws.string(), "-o", (tmp.path() / "out").string()})
+            .exitCode == 0);
+    // dom0's policy.d: Qubes' shipped files and the compiled one, as deploy.md says.
+    fs::create_directories(tmp.path() / "policy.d");
+    for (const auto& e : fs::recursive_directory_iterator(c / "policy.d")) {
+        fs::path rel = fs::relative(e.path(), c / "policy.d");
+        if (e.is_directory())
+            fs::create_directories(tmp.path() / "policy.d" / rel);
+        else
+            fs::copy_file(e.path(), tmp.path() / "policy.d" / rel);
+    }
+    fs::path compiled = tmp.path() / "policy.d" / "30-bulkhead.policy";
+    fs::copy_file(tmp.path() / "out/dom0/etc/qubes/policy.d/30-bulkhead.policy", compiled);
+    fs::path inv = tmp.write("qubes.txt", inventoryOf(*model.policy));
+    std::vector<std::string> args{"--policy-dir", (tmp.path() / "policy.d").string(),
+                                  "--legacy-dir", (c / "legacy").string(),
+                                  "--inventory",  inv.string(),
+                                  "--intent",     ws.string()};
+
+    Audit same = audit(args);
+    INFO(same.r.err);
+    CHECK(same.count("BH1306") == 0);
+
+    // Someone relaxes vault's split-GPG line from allow to ask... no: from ask to allow.
+    std::string text = test::readFile(compiled);
+    std::string from = "qubes.Gpg\t*\twork-email\tvault\task";
+    std::size_t at = text.find(from);
+    REQUIRE(at != std::string::npos);
+    std::uint32_t line = static_cast<std::uint32_t>(
+        std::count(text.begin(), text.begin() + static_cast<long>(at), '\n') + 1);
+    text.replace(at, from.size(), "qubes.Gpg\t*\twork-email\tvault\tallow");
+    fs::remove(compiled);
+    tmp.write("policy.d/30-bulkhead.policy", text);
+
+    Audit edited = audit(args);
+    INFO(edited.r.err);
+    CHECK(edited.count("BH1306") >= 1);
+    // Every difference is at the edited line, with the policy's line as the note.
+    CHECK(edited.count("BH1306") ==
+          edited.findings.count("BH1306 30-bulkhead.policy:" + std::to_string(line)));
+    CHECK(edited.r.err.find("drift: qubes.Gpg from work-email to vault is allow vault here, "
+                            "the policy says ask vault") != std::string::npos);
+}

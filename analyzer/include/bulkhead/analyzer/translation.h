@@ -21,6 +21,18 @@ struct TranslationCheck {
 TranslationCheck checkQrexecTranslation(const model::Policy& policy,
                                         const std::vector<BaselineRule>& emitted);
 
+// Drift: the same system under two complete rule lists (what is deployed, and what the
+// policy compiles to in its place), grouped by the pair of deciding lines.
+struct RpcDrift {
+    std::optional<SourceRange> deployedRule, intendedRule; // empty: no line matched
+    std::string deployed, intended;                        // the two decisions, as text
+    std::string example;                                   // one request that differs
+    std::size_t requests = 0;                              // request classes that differ so
+};
+std::vector<RpcDrift> compareRpcRuleLists(const model::Policy& system,
+                                          const std::vector<BaselineRule>& deployed,
+                                          const std::vector<BaselineRule>& intended);
+
 // The ruleset a firewall qube runs (read back from the kernel: `nft -j -n list ruleset`)
 // against the flows, proven with Z3 over every new packet its clients can send (source,
 // destination, protocol, port or ICMP type; IPv4 and IPv6): the `inet bulkhead` table must

@@ -1,0 +1,97 @@
+#include "rpc_compare.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+namespace bulkhead::analyzer::rpc {
+namespace {
+
+std::string resultName(Decision::Result r) {
+    switch (r) {
+    case Decision::Result::Allow:
+        return "allow";
+    case Decision::Result::Ask:
+        return "ask";
+    case Decision::Result::Deny:
+        return "deny";
+    }
+    return "?";
+}
+
+bool sameDecision(const Decision& a, const Decision& b) {
+    if ((a.rule == nullptr) != (b.rule == nullptr))
+        return false;
+    if (!a.rule)
+        return true;
+    auto sorted = [](std::vector<Landing> v) {
+        std::sort(v.begin(), v.end(), [](const Landing& x, const Landing& y) {
+            return std::pair(x.disposable, x.qube) < std::pair(y.disposable, y.qube);
+        });
+        return v;
+    };
+    return a.result == b.result && sorted(a.landings) == sorted(b.landings);
+}
+
+} // namespace
+
+std::string callerText(const System& sys, const Caller& c) {
+    return (c.disposable ? "@dispvm:" : "") + sys.qubes[c.qube].name;
+}
+
+std::string targetText(const System& sys, const Target& t) {
+    switch (t.kind) {
+    case Target::Kind::Qube:
+        return sys.qubes[t.qube].name;
+    case Target::Kind::AdminVM:
+        return "@adminvm";
+    case Target::Kind::Default:
+        return "@default";
+    case Target::Kind::DispVM:
+        return "@dispvm";
+    case Target::Kind::DispVMOf:
+        return "@dispvm:" + sys.qubes[t.qube].name;
+    }
+    return "?";
+}
+
+std::string decisionText(const System& sys, const Decision& d) {
+    if (!d.rule)
+        return "no matching line";
+    std::string out = resultName(d.result);
+    for (const Landing& l : d.landings)
+        out += std::string(" ") + (l.disposable ? "@dispvm:" : "") + sys.qubes[l.qube].name;
+    return out;
+}
+
+std::size_t
+walkDifferences(const System& sys, const Evaluator& a, const Evaluator& b,
+                const std::function<bool(const std::string&, const std::string&, const Caller&,
+                                         const Target&, const Decision&, const Decision&)>& visit) {
+    // Every service and argument either side names, plus one that neither names.
+    std::map<std::string, std::set<std::string>> services;
+    for (const Evaluator* ev : {&a, &b}) {
+        Universe u = universeOf(sys, *ev);
+        for (const auto& [service, args] : u.services)
+            services[service].insert(args.begin(), args.end());
+    }
+    Universe u = universeOf(sys, a);
+    std::size_t compared = 0;
+    for (const auto& [service, args] : services)
+        for (const std::string& arg : args)
+            for (const Caller& c : u.callers) {
+                std::vector<const Rule*> ra = a.firstMatches(service, arg, c, u);
+                std::vector<const Rule*> rb = b.firstMatches(service, arg, c, u);
+                std::optional<std::vector<Landing>> askA, askB;
+                for (std::size_t i = 0; i < u.targets.size(); ++i) {
+                    ++compared;
+                    Decision da = a.outcome(ra[i], service, arg, c, u.targets[i], nullptr, askA);
+                    Decision db = b.outcome(rb[i], service, arg, c, u.targets[i], nullptr, askB);
+                    if (!sameDecision(da, db) && !visit(service, arg, c, u.targets[i], da, db))
+                        return compared;
+                }
+            }
+    return compared;
+}
+
+} // namespace bulkhead::analyzer::rpc
