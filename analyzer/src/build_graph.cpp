@@ -220,7 +220,7 @@ void addNetEdges(const model::Policy& p, Graph& g, PacketSpace& packets) {
                 for (NodeId b : to) {
                     if (a == b)
                         continue;
-                    std::optional<std::string> packet = packets.permitted(f, use, a, b);
+                    std::optional<Witness> packet = packets.permitted(f, use, a, b);
                     if (!packet)
                         continue;
                     Edge e;
@@ -230,7 +230,8 @@ void addNetEdges(const model::Policy& p, Graph& g, PacketSpace& packets) {
                     e.service = use.service ? p.services[*use.service].name : "";
                     e.netService = use.service;
                     e.netMatches = matchesKey(use.matches);
-                    e.detail = *packet;
+                    e.detail = packet->text;
+                    e.packet = packet->packet;
                     e.origin = f.range;
                     e.initiator = a;
                     e.responder = b;

@@ -132,8 +132,14 @@ bool FlowIndex::concerns(std::size_t flow, NodeId a, NodeId b) const {
 std::vector<NodeId> FlowIndex::covered(const model::Endpoint& e) const {
     using K = model::Endpoint::Kind;
     switch (e.kind) {
-    case K::Qube:
-        return {static_cast<NodeId>(e.qube)}; // NodeId == QubeId for qubes
+    case K::Qube: {
+        // NodeId == QubeId for qubes. A dispvm-template's name stands for its disposables
+        // too (endpointCovers: Qubes copies its firewall rules into each of them).
+        std::vector<NodeId> out{static_cast<NodeId>(e.qube)};
+        if (auto d = graph_.disposablesOf(e.qube))
+            out.push_back(*d);
+        return out;
+    }
     case K::Tag: {
         auto it = byTag_.find(e.tag);
         return it == byTag_.end() ? std::vector<NodeId>{} : it->second;

@@ -23,6 +23,14 @@ struct Node {
     std::optional<model::LevelId> trust;     // empty: dom0 (top) or external (bottom)
 };
 
+// A concrete packet: IP protocol number, tcp/udp port or ICMP type, and the address chosen on
+// each external side (a qube side is the qube itself, whatever its address).
+struct Packet {
+    unsigned protocol = 0;
+    unsigned port = 0;
+    std::optional<IpPrefix> source, destination; // one host each; external sides only
+};
+
 struct Edge {
     NodeId from = 0;
     NodeId to = 0;
@@ -31,8 +39,10 @@ struct Edge {
     std::string service;  // rpc: service name ("" for other services); net: service name or spec
     std::string argument; // rpc: argument class ("" for any other argument)
     std::optional<model::ServiceId> netService; // net edges from a declared service
-    std::string netMatches; // net edges: the service's protocols and ports, canonical text
-    std::string detail;     // a concrete request or packet, or the Qubes fact
+    std::string netMatches;       // net edges: the service's protocols and ports, canonical text
+    std::string detail;           // a concrete request or packet, or the Qubes fact
+    std::optional<Packet> packet; // net edges: the witness packet detail describes, sent from
+                                  // initiator to responder (whichever way data moves)
     SourceRange origin;     // the rule or declaration that creates it (may be invalid for facts)
     std::string originText; // when there is no range: what creates it
     // Who started the call or connection (rpc, net) or holds the role (template, netvm):

@@ -43,6 +43,55 @@ std::string protocolText(unsigned proto) {
     }
 }
 
+// Addresses no packet is sent to: "this network", loopback, multicast and reserved (IPv4);
+// the reserved ::/8 (unspecified, loopback, IPv4-mapped) and multicast (IPv6).
+const std::vector<IpPrefix>& unsendable(IpPrefix::Family family) {
+    auto parse = [](std::initializer_list<const char*> texts) {
+        std::vector<IpPrefix> out;
+        for (const char* t : texts)
+            out.push_back(*parseAddress(t).prefix);
+        return out;
+    };
+    static const std::vector<IpPrefix> v4 = parse({"0.0.0.0/8", "127.0.0.0/8", "224.0.0.0/3"});
+    static const std::vector<IpPrefix> v6 = parse({"::/8", "ff00::/8"});
+    return family == IpPrefix::Family::V4 ? v4 : v6;
+}
+
+bool sendable(const IpPrefix& host) {
+    const auto& bad = unsendable(host.family);
+    return std::none_of(bad.begin(), bad.end(),
+                        [&](const IpPrefix& r) { return r.contains(host); });
+}
+
+// The first address of p one could send a packet to; nothing when p holds none.
+std::optional<IpPrefix> sendableHost(const IpPrefix& p) {
+    IpPrefix host = p.masked();
+    host.length = host.maxLength();
+    const std::size_t size = host.family == IpPrefix::Family::V4 ? 4 : 16;
+    for (const IpPrefix& r : unsendable(host.family)) { // in address order: one pass skips all
+        if (!r.contains(host))
+            continue;
+        for (std::size_t i = 0; i < size; ++i) // the last address of r
+            if (i * 8 + 8 > r.length)
+                host.bytes[i] |=
+                    static_cast<std::uint8_t>(0xff >> (i * 8 >= r.length ? 0 : r.length - i * 8));
+        std::size_t i = size; // plus one
+        while (i > 0 && ++host.bytes[i - 1] == 0)
+            --i;
+        if (i == 0)
+            return std::nullopt;
+    }
+    return p.contains(host) && sendable(host) ? std::optional<IpPrefix>(host) : std::nullopt;
+}
+
+// Both external sides of a packet hold a sendable IPv4 address (a qube side holds none).
+bool preferred(const Packet& pk) {
+    for (const auto& a : {pk.source, pk.destination})
+        if (a && (a->family != IpPrefix::Family::V4 || !sendable(*a)))
+            return false;
+    return true;
+}
+
 } // namespace
 
 bool endpointCovers(const model::Policy& policy, const model::Endpoint& e, const Node& n) {
@@ -204,43 +253,53 @@ struct PacketSpace::Impl {
         return index.concerns(static_cast<std::size_t>(&f - policy.flows.data()), a, b);
     }
 
-    // A packet of `m` from a to b inside flow f's addresses, described as describe() does,
-    // without a solver: the lowest port or type of the first match, and for an external node
-    // the first address both it and the flow's endpoints hold. f must concern a -> b.
-    std::string packetOf(const model::ServiceMatch& m, const model::NetFlow& f, NodeId a,
-                         NodeId b) {
+    // A packet of `m` from a to b inside flow f's addresses, without a solver: the lowest
+    // port or type of the first match, and for an external node the first sendable address
+    // both it and the flow's endpoints hold (IPv4 first). f must concern a -> b.
+    Witness packetOf(const model::ServiceMatch& m, const model::NetFlow& f, NodeId a, NodeId b) {
         using P = model::Protocol;
         unsigned number = m.protocol == P::Tcp    ? 6
                           : m.protocol == P::Udp  ? 17
                           : m.protocol == P::Icmp ? 1
                                                   : 0;
         unsigned low = m.ports.empty() ? 0 : m.ports.front().low;
-        std::string out = protocolText(number);
-        if (number == 6 || number == 17)
-            out += " port " + std::to_string(low);
-        else if (number == 1)
-            out += " type " + std::to_string(low & 0xff);
-        auto addr = [&](NodeId n, const std::vector<model::Endpoint>& list) {
+        Packet pk;
+        pk.protocol = number;
+        pk.port = number == 1 ? low & 0xff : low;
+        auto addr = [&](NodeId n,
+                        const std::vector<model::Endpoint>& list) -> std::optional<IpPrefix> {
             const Node& node = graph.nodes()[n];
             if (node.kind != Node::Kind::External)
-                return node.name;
-            for (const IpPrefix& mine : node.prefixes)
-                for (const model::Endpoint& e : list) {
-                    const std::vector<IpPrefix> single{e.prefix};
-                    const std::vector<IpPrefix>* theirs = e.kind == model::Endpoint::Kind::Network
-                                                              ? &policy.networks[e.network].prefixes
-                                                          : e.kind == model::Endpoint::Kind::Prefix
-                                                              ? &single
-                                                              : nullptr;
-                    if (!theirs)
+                return std::nullopt;
+            std::optional<IpPrefix> first; // when no shared address is sendable
+            for (auto family : {IpPrefix::Family::V4, IpPrefix::Family::V6})
+                for (const IpPrefix& mine : node.prefixes) {
+                    if (mine.family != family)
                         continue;
-                    for (const IpPrefix& p : *theirs)
-                        if (prefixesOverlap(mine, p))
-                            return node.name + " (" + hostOf(longer(mine, p)) + ")";
+                    for (const model::Endpoint& e : list) {
+                        const std::vector<IpPrefix> single{e.prefix};
+                        const std::vector<IpPrefix>* theirs =
+                            e.kind == model::Endpoint::Kind::Network
+                                ? &policy.networks[e.network].prefixes
+                            : e.kind == model::Endpoint::Kind::Prefix ? &single
+                                                                      : nullptr;
+                        if (!theirs)
+                            continue;
+                        for (const IpPrefix& p : *theirs) {
+                            if (!prefixesOverlap(mine, p))
+                                continue;
+                            if (auto host = sendableHost(longer(mine, p)))
+                                return host;
+                            if (!first)
+                                first = hostOf(longer(mine, p));
+                        }
+                    }
                 }
-            return node.name; // unreachable while f concerns the pair
+            return first; // empty: unreachable while f concerns the pair
         };
-        return out + " from " + addr(a, f.from) + " to " + addr(b, f.to);
+        pk.source = addr(a, f.from);
+        pk.destination = addr(b, f.to);
+        return {pk, text(pk, a, b)};
     }
 
     // Of two overlapping prefixes, the one inside the other (in the shared 128-bit space).
@@ -251,11 +310,11 @@ struct PacketSpace::Impl {
         return bits(x) >= bits(y) ? x : y;
     }
 
-    // The first address of a prefix, as addressText() prints one.
-    static std::string hostOf(const IpPrefix& p) {
+    // The first address of a prefix.
+    static IpPrefix hostOf(const IpPrefix& p) {
         IpPrefix host = p.masked();
         host.length = host.maxLength();
-        return host.str();
+        return host;
     }
 
     z3::expr denied(NodeId a, NodeId b) { return matching(model::Verdict::Deny, a, b); }
@@ -265,26 +324,46 @@ struct PacketSpace::Impl {
         return matching(model::Verdict::Allow, a, b) && !denied(a, b);
     }
 
-    std::string describe(const z3::model& m, NodeId a, NodeId b) {
+    // "udp port 53 from work to internet (1.0.0.0)": the report's words for a packet.
+    std::string text(const Packet& pk, NodeId a, NodeId b) const {
+        std::string out = protocolText(pk.protocol);
+        if (pk.protocol == 6 || pk.protocol == 17)
+            out += " port " + std::to_string(pk.port);
+        else if (pk.protocol == 1)
+            out += " type " + std::to_string(pk.port);
+        auto side = [&](NodeId n, const std::optional<IpPrefix>& address) {
+            return graph.nodes()[n].name + (address ? " (" + address->str() + ")" : "");
+        };
+        return out + " from " + side(a, pk.source) + " to " + side(b, pk.destination);
+    }
+
+    Witness describe(const z3::model& m, NodeId a, NodeId b) {
         auto value = [&](const z3::expr& e) {
             return static_cast<unsigned>(m.eval(e, true).get_numeral_uint64());
         };
-        unsigned pr = value(proto);
-        std::string out = protocolText(pr);
-        if (pr == 6 || pr == 17)
-            out += " port " + std::to_string(value(port));
-        else if (pr == 1)
-            out += " type " + std::to_string(value(port) & 0xff);
-        auto addr = [&](NodeId n, const z3::expr& var) {
-            const Node& node = graph.nodes()[n];
-            if (node.kind != Node::Kind::External)
-                return node.name;
-            return node.name + " (" + addressText(m, var) + ")";
+        Packet pk;
+        pk.protocol = value(proto);
+        pk.port = pk.protocol == 1 ? value(port) & 0xff : value(port);
+        auto addr = [&](NodeId n, const z3::expr& var) -> std::optional<IpPrefix> {
+            if (graph.nodes()[n].kind != Node::Kind::External)
+                return std::nullopt;
+            return addressOf(m, var);
         };
-        return out + " from " + addr(a, src) + " to " + addr(b, dst);
+        pk.source = addr(a, src);
+        pk.destination = addr(b, dst);
+        return {pk, text(pk, a, b)};
     }
 
-    std::string addressText(const z3::model& m, const z3::expr& var) {
+    // The address side `var` holds a sendable one: IPv4 first when `v4`.
+    z3::expr sendableSide(const z3::expr& var, bool v4) {
+        static const IpPrefix mapped = *parseAddress("::ffff:0:0/96").prefix;
+        z3::expr isV4 = in(var, mapped);
+        z3::expr ok = (isV4 && !inAny(var, unsendable(IpPrefix::Family::V4))) ||
+                      (!isV4 && !inAny(var, unsendable(IpPrefix::Family::V6)));
+        return v4 ? isV4 && ok : ok;
+    }
+
+    IpPrefix addressOf(const z3::model& m, const z3::expr& var) {
         z3::expr v = m.eval(var, true);
         IpPrefix p;
         std::array<std::uint8_t, 16> bytes{};
@@ -303,17 +382,32 @@ struct PacketSpace::Impl {
             p.bytes = bytes;
             p.length = 128;
         }
-        return p.str();
+        return p;
     }
 
-    std::optional<std::string> solve(const z3::expr& query, NodeId a, NodeId b) {
+    // A packet of `query`. When the first model holds an address no one sends to (::,
+    // 0.0.0.0, multicast) or IPv6 where IPv4 would do, it asks again for a sendable IPv4,
+    // then any sendable, address: a witness one can replay. Unsat costs one check.
+    std::optional<Witness> solve(const z3::expr& query, NodeId a, NodeId b) {
         try {
             solver.push();
             solver.add(query);
             z3::check_result r = solver.check();
-            std::optional<std::string> out;
+            std::optional<Witness> out;
             if (r == z3::sat)
                 out = describe(solver.get_model(), a, b);
+            for (bool v4 : {true, false}) {
+                if (!out || preferred(out->packet))
+                    break;
+                solver.push();
+                solver.add(sendableSide(src, v4) && sendableSide(dst, v4));
+                if (solver.check() == z3::sat) {
+                    out = describe(solver.get_model(), a, b);
+                    solver.pop();
+                    break;
+                }
+                solver.pop();
+            }
             std::string why = r == z3::unknown ? solver.reason_unknown() : "";
             solver.pop();
             if (r == z3::unknown)
@@ -325,6 +419,12 @@ struct PacketSpace::Impl {
     }
 };
 
+namespace {
+std::optional<std::string> textOf(const std::optional<Witness>& w) {
+    return w ? std::optional<std::string>(w->text) : std::nullopt;
+}
+} // namespace
+
 PacketSpace::PacketSpace(const model::Policy& policy, const Graph& graph, std::uint64_t rlimit)
     : impl_(std::make_unique<Impl>(policy, graph, rlimit)) {}
 
@@ -334,8 +434,8 @@ const FlowIndex& PacketSpace::flows() const {
     return impl_->index;
 }
 
-std::optional<std::string>
-PacketSpace::permitted(const model::NetFlow& f, const model::ServiceUse& use, NodeId a, NodeId b) {
+std::optional<Witness> PacketSpace::permitted(const model::NetFlow& f, const model::ServiceUse& use,
+                                              NodeId a, NodeId b) {
     Impl& m = *impl_;
     if (use.matches.empty() || !m.concerns(f, a, b))
         return std::nullopt;
@@ -354,11 +454,11 @@ std::optional<std::string> PacketSpace::permittedOnlyBy(const model::NetFlow& f,
         return std::nullopt;
     if (!m.anyOverlap(model::Verdict::Deny, a, b, mine) &&
         !m.anyOverlap(model::Verdict::Allow, a, b, mine, &f))
-        return m.packetOf(mine.front(), f, a, b); // nothing else touches it
+        return m.packetOf(mine.front(), f, a, b).text; // nothing else touches it
     z3::expr q = m.services(f.services) && m.nodeSide(a, m.src) && m.nodeSide(b, m.dst) &&
                  m.listSide(f.from, a, m.src) && m.listSide(f.to, b, m.dst) && !m.denied(a, b) &&
                  !m.matching(model::Verdict::Allow, a, b, &f);
-    return m.solve(q, a, b);
+    return textOf(m.solve(q, a, b));
 }
 
 std::optional<std::string> PacketSpace::removedBy(const model::NetFlow& d, NodeId a, NodeId b) {
@@ -368,7 +468,7 @@ std::optional<std::string> PacketSpace::removedBy(const model::NetFlow& d, NodeI
     z3::expr q = m.services(d.services) && m.nodeSide(a, m.src) && m.nodeSide(b, m.dst) &&
                  m.listSide(d.from, a, m.src) && m.listSide(d.to, b, m.dst) &&
                  m.matching(model::Verdict::Allow, a, b);
-    return m.solve(q, a, b);
+    return textOf(m.solve(q, a, b));
 }
 
 std::optional<std::string> PacketSpace::unpermitted(const std::vector<model::ServiceUse>& uses,
@@ -376,7 +476,7 @@ std::optional<std::string> PacketSpace::unpermitted(const std::vector<model::Ser
     Impl& m = *impl_;
     z3::expr q =
         m.services(uses) && m.nodeSide(a, m.src) && m.nodeSide(b, m.dst) && !m.allowed(a, b);
-    return m.solve(q, a, b);
+    return textOf(m.solve(q, a, b));
 }
 
 } // namespace bulkhead::analyzer

@@ -17,6 +17,13 @@ struct ProverUnknown {
 
 class FlowIndex;
 
+// A witness: the packet, and its description for a report ("udp port 53 from work to
+// internet (1.0.0.0)").
+struct Witness {
+    Packet packet;
+    std::string text;
+};
+
 class PacketSpace {
 public:
     PacketSpace(const model::Policy& policy, const Graph& graph, std::uint64_t rlimit);
@@ -24,10 +31,11 @@ public:
     PacketSpace(const PacketSpace&) = delete;
     PacketSpace& operator=(const PacketSpace&) = delete;
 
-    // A packet of `use` from a to b that flow f permits and no deny removes, described for a
-    // report; nothing when there is none. Throws ProverUnknown.
-    std::optional<std::string> permitted(const model::NetFlow& f, const model::ServiceUse& use,
-                                         NodeId a, NodeId b);
+    // A packet of `use` from a to b that flow f permits and no deny removes; nothing when
+    // there is none. Throws ProverUnknown. Every witness below prefers a packet one could
+    // send: an IPv4 unicast address on an external side when there is one, else IPv6 unicast.
+    std::optional<Witness> permitted(const model::NetFlow& f, const model::ServiceUse& use,
+                                     NodeId a, NodeId b);
 
     // A packet that allow f alone permits from a to b (no other allow does, no deny removes
     // it); nothing when f adds nothing there.

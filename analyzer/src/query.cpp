@@ -197,6 +197,50 @@ std::vector<Hop> Analysis::path(const std::string& from, const std::string& to) 
     return hops;
 }
 
+std::vector<NetWitness> Analysis::netWitnesses() const {
+    const Graph& g = impl_->built->graph;
+    const model::Policy& p = *impl_->policy;
+    model::NetAddressing addressing(p);
+    // An external side's address is the witness's; a qube's is its `ip` (IPv4 first).
+    auto address = [&](NodeId n, const std::optional<IpPrefix>& chosen) -> std::string {
+        if (chosen)
+            return chosen->str();
+        const Node& node = g.nodes()[n];
+        if (node.kind != Node::Kind::Qube)
+            return "";
+        std::string v6;
+        for (const IpPrefix& own : addressing.addressesOf({node.qube, false})) {
+            if (own.isHost() && own.family == IpPrefix::Family::V4)
+                return own.str();
+            if (own.isHost() && v6.empty())
+                v6 = own.str();
+        }
+        return v6;
+    };
+    std::vector<NetWitness> out;
+    for (const Edge& e : g.edges()) {
+        if (e.kind != model::EdgeKind::Net || !e.packet)
+            continue;
+        const Packet& pk = *e.packet;
+        NetWitness w;
+        w.from = g.nodes()[e.from].name;
+        w.to = g.nodes()[e.to].name;
+        w.sender = g.nodes()[e.initiator].name;
+        w.receiver = g.nodes()[e.responder].name;
+        w.source = address(e.initiator, pk.source);
+        w.destination = address(e.responder, pk.destination);
+        w.protocol = pk.protocol == 6    ? "tcp"
+                     : pk.protocol == 17 ? "udp"
+                     : pk.protocol == 1  ? "icmp"
+                                         : "ip protocol " + std::to_string(pk.protocol);
+        w.port = pk.protocol == 6 || pk.protocol == 17 || pk.protocol == 1 ? pk.port : 0;
+        w.detail = e.detail;
+        w.origin = e.origin;
+        out.push_back(std::move(w));
+    }
+    return out;
+}
+
 std::vector<std::string> Analysis::edges() const {
     const Graph& g = impl_->built->graph;
     std::vector<std::string> out;

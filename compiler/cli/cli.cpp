@@ -57,6 +57,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     // '->' looks like an option to CLI11: take every other word as it comes.
     explainCmd->allow_extras();
     explainCmd->footer("Words: POLICY.bh... SOURCE '->' TARGET [SERVICE[+ARG] | PROTO/PORT]\n"
+                       "(none with --batch or --net-witnesses)\n"
                        "A packet's TARGET may be one address (8.8.8.8, 10.137.0.10).\n"
                        "Exit: 0 answered, 2 bad input, 3 could not prove.");
     explainCmd->add_option("--baseline", explain.baselineDirs, "as for check");
@@ -65,6 +66,8 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     explainCmd->add_option("--batch", explain.batch,
                            "answer the questions in FILE ('-': standard input), one "
                            "'SOURCE -> TARGET [SERVICE | PROTO/PORT]' a line, in order");
+    explainCmd->add_flag("--net-witnesses", explain.netWitnesses,
+                         "print every net edge with its witness packet, one JSON object a line");
 
     CompileOptions compile;
     CLI::App* compileCmd = app.add_subcommand(

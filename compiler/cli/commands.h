@@ -23,6 +23,7 @@ struct ExplainOptions {
     std::vector<std::string> files; // the policy (*.bh)
     std::vector<std::string> query; // SOURCE -> TARGET [SERVICE[+ARG]]
     std::string batch;              // a file of questions, one a line ("-": standard input)
+    bool netWitnesses = false;      // print every net edge's witness packet (JSON lines)
     std::vector<std::string> baselineDirs;
     std::string baselineLegacy;
     bool noBaseline = false;

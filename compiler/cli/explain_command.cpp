@@ -5,6 +5,8 @@
 #include "bulkhead/analyzer/analyzer.h"
 #include "bulkhead/compiler/frontend.h"
 
+#include <nlohmann/json.hpp>
+
 #include <fstream>
 #include <iostream>
 #include <ostream>
@@ -128,6 +130,25 @@ void answer(const Query& q, const analyzer::Analysis& a, const SourceManager& so
     }
 }
 
+// Every net edge with its witness packet, one JSON object a line (docs/cli.md).
+void printNetWitnesses(const analyzer::Analysis& a, const SourceManager& sources,
+                       std::ostream& out) {
+    for (const analyzer::NetWitness& w : a.netWitnesses()) {
+        nlohmann::ordered_json j;
+        j["from"] = w.from;
+        j["to"] = w.to;
+        j["sender"] = w.sender;
+        j["receiver"] = w.receiver;
+        j["source"] = w.source;
+        j["destination"] = w.destination;
+        j["protocol"] = w.protocol;
+        j["port"] = w.port;
+        j["detail"] = w.detail;
+        j["flow"] = where(sources, w.origin);
+        out << j.dump() << "\n";
+    }
+}
+
 } // namespace
 
 int runExplain(const ExplainOptions& options, std::ostream& out, std::ostream& err,
@@ -135,7 +156,12 @@ int runExplain(const ExplainOptions& options, std::ostream& out, std::ostream& e
     const char* usage = "bulkhead explain: expected 'SOURCE -> TARGET [SERVICE[+ARG]]' after the "
                         "policy files (quote '->' in a shell)\n";
     std::vector<Query> queries;
-    if (!options.batch.empty()) {
+    if (options.netWitnesses) {
+        if (!options.batch.empty() || !options.query.empty()) {
+            err << "bulkhead explain: --net-witnesses takes no question\n";
+            return kBadInput;
+        }
+    } else if (!options.batch.empty()) {
         if (!options.query.empty()) {
             err << "bulkhead explain: --batch takes the questions from its file only\n";
             return kBadInput;
@@ -189,6 +215,10 @@ int runExplain(const ExplainOptions& options, std::ostream& out, std::ostream& e
     } catch (const std::runtime_error& e) {
         err << "bulkhead: " << e.what() << "\n";
         return kInternalError;
+    }
+    if (options.netWitnesses) {
+        printNetWitnesses(*a, sources, out);
+        return kClean;
     }
     try {
         for (const Query& q : queries)

@@ -6,6 +6,8 @@ and real packets checked against the model (docs/testing.md).
   run_e2e.py --bulkhead build/bulkhead broken-allow        a deleted allow element is caught
   run_e2e.py --bulkhead build/bulkhead broken-deny         a deleted deny element is caught
   run_e2e.py --bulkhead build/bulkhead reload              a reload never opens a window
+  run_e2e.py --bulkhead build/bulkhead witnesses           the analyzer's witnesses replay
+  run_e2e.py --bulkhead build/bulkhead broken-witnesses    ... and fail on a damaged ruleset
 
 Needs root (exit 77, SKIPPED, otherwise). Every namespace it makes is named bh<pid>-<n> and
 removed at the end, on failure too."""
@@ -29,6 +31,7 @@ import netns  # noqa: E402
 import probes  # noqa: E402
 import topology  # noqa: E402
 import tuples  # noqa: E402
+import witnesses  # noqa: E402
 
 SKIP = 77
 REPO = Path(__file__).resolve().parents[2]
@@ -155,6 +158,47 @@ def check_policy(args, policy_path, prefix, work):
     return problems
 
 
+def check_witnesses(args, policy_path, prefix, work):
+    """Replays every net edge's witness packet that the topology can send, with both layers
+    loaded as deployed; returns the ones that did not connect (text); prints the counts."""
+    started = time.monotonic()
+    name = Path(policy_path).stem
+    out_dir = work / name
+    compile_policy(args.bulkhead, policy_path, out_dir)
+    if args.damage:
+        deleted, _, _ = damage(out_dir, args.damage)
+        print(f"{name}: damaged on purpose: {deleted}")
+    policy = model.load(args.bulkhead, str(policy_path))
+    found, edges = witnesses.load(args.bulkhead, str(policy_path))
+    with Lab(prefix, policy, out_dir) as lab:
+        ts, skipped, extra = witnesses.plan_replay(found, policy, lab.plan)
+        for address in extra:  # the world answers on every outside address a witness names
+            netns.run("ip", "addr", "add", f"{address}/32", "dev", "lo", ns=lab.plan.world)
+        questions = [(t.src, t.dst, t.proto, t.port) for t in ts]
+        for t, v in zip(ts, model.decide(args.bulkhead, policy.path, questions) if ts else []):
+            t.verdict = v
+        lab.listen_for(ts)
+        results = lab.probe(ts, args.timeout)
+    problems = []
+    for t, connected in zip(ts, results):
+        if not t.verdict.permitted:
+            problems.append(f"NOT PERMITTED {name}: {describe(t)}: the analyzer's witness "
+                            f"{t.note}, but explain says\n{t.verdict.explanation}")
+        if not connected:
+            problems.append(f"NOT REPLAYED {name}: {describe(t)}: the witness {t.note} does "
+                            f"not connect\n{t.verdict.explanation}")
+    reasons = "; ".join(f"{len(ws)} {reason}" for reason, ws in sorted(skipped.items()))
+    print(f"{name}: {len(found)} witness packets of {edges} net edges; replayed "
+          f"{sum(results)}/{len(ts)} connected ({len(extra)} outside addresses added to the "
+          f"world); skipped {sum(len(ws) for ws in skipped.values())}"
+          f"{': ' + reasons if reasons else ''}; {time.monotonic() - started:.1f} s")
+    if args.verbose:
+        for reason, ws in sorted(skipped.items()):
+            for w in ws:
+                print(f"  skipped ({reason}): {w.describe()}")
+    return problems
+
+
 DAMAGE = {"allow": "-ap4", "deny": "-dq4"}
 PROTOCOLS = {"6": "tcp", "17": "udp", "0-255": "", "1": "icmp"}
 
@@ -182,6 +226,21 @@ def damage(out_dir, kind):
                 else "the model forbids it, the kernel let it through")
         return f"{path.parent.name}: element {element} of set {m.group(1)} deleted", expect, what
     raise RuntimeError(f"no {kind} set to damage")
+
+
+def run_witnesses(args, prefix, work):
+    problems = []
+    for p in args.policy:
+        problems += check_witnesses(args, p, prefix, work)
+    for text in problems:
+        print(text)
+    if args.damage:
+        missed = [p for p in problems if p.startswith("NOT REPLAYED")]
+        print(f"{'OK' if missed else 'FAILED'}: {len(missed)} witnesses do not replay on the "
+              f"damaged ruleset{'' if missed else ' (the damage went unnoticed)'}")
+        return 0 if missed else 1
+    print(f"{'FAILED' if problems else 'OK'}: {len(problems)} witnesses did not replay")
+    return 1 if problems else 0
 
 
 def run_policies(args, prefix, work):
@@ -267,14 +326,18 @@ def run_reload(args, prefix, work):
 
 def main(argv):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("mode", choices=["policies", "broken-allow", "broken-deny", "reload"])
+    ap.add_argument("mode", choices=["policies", "broken-allow", "broken-deny", "reload",
+                                     "witnesses", "broken-witnesses"])
     ap.add_argument("--bulkhead", required=True)
     ap.add_argument("--policy", action="append", help="default: every policies/*.bh")
     ap.add_argument("--forbidden", type=int, default=1000, help="forbidden tuples per policy")
     ap.add_argument("--timeout", type=float, default=0.4, help="seconds per blocked probe")
     ap.add_argument("--reload-seconds", type=float, default=5.0)
+    ap.add_argument("-v", "--verbose", action="store_true", help="witnesses: list the skipped")
     args = ap.parse_args(argv)
     args.damage = args.mode[len("broken-"):] if args.mode.startswith("broken-") else None
+    if args.damage == "witnesses":  # the allow damage of broken-allow, seen by the replay
+        args.damage = "allow"
     if not args.policy:
         args.policy = sorted(str(p) for p in (REPO / "policies").glob("*.bh"))
         if args.damage:
@@ -293,6 +356,8 @@ def main(argv):
         try:
             if args.mode == "reload":
                 code = run_reload(args, prefix, Path(tmp))
+            elif args.mode.endswith("witnesses"):
+                code = run_witnesses(args, prefix, Path(tmp))
             else:
                 code = run_policies(args, prefix, Path(tmp))
         finally:

@@ -332,6 +332,18 @@ TEST_CASE("a network flow moves data both ways by default") {
     violatedBy(check(flow + "assert no path from v to w via net;\n"), {"v => w [net]"});
 }
 
+TEST_CASE("a flow that names a dispvm-template covers its disposables, as its tag does") {
+    // The firewalls apply the template's rules to each disposable (docs/deploy.md), so the
+    // graph has the same net edges from the disposables node whether the flow names the
+    // template or one of its tags.
+    const std::string dvm = kNet + "dispvm-template d { template tpl; trust low; netvm sys-net; "
+                                   "tags t; }\n";
+    for (const char* from : {"d", "@tag:t"})
+        violatedBy(check(dvm + "allow " + from +
+                         " -> v : tcp/22;\nassert no path from @dispvm:d to v via net;\n"),
+                   {"@dispvm:d => v [net]"});
+}
+
 TEST_CASE("a push service moves data one way") {
     const std::string flow = kNet + "service s = tcp/1 data push;\nallow w -> v : s;\n";
     violatedBy(check(flow + "assert no path from w to v via net;\n"), {"w => v [net]"});

@@ -250,6 +250,37 @@ TEST_CASE("explain --batch: one answer per question line, in order") {
               .exitCode == 2);
 }
 
+TEST_CASE("explain --net-witnesses: every net edge's witness packet, one JSON object a line") {
+    std::string ws = (test::sourceDir() / "policies" / "workstation.bh").string();
+    test::CliResult r = test::runCli({"explain", "--no-baseline", ws, "--net-witnesses"});
+    CHECK(r.exitCode == 0);
+    std::size_t lines = 0;
+    for (char c : r.out)
+        lines += c == '\n';
+    CHECK(lines == 34); // 17 packets; every service here moves data both ways: two edges each
+    CHECK(test::runCli({"explain", "--no-baseline", ws, "--net-witnesses"}).out == r.out);
+    std::string wireguard =
+        R"j({"from":"sys-vpn","to":"corp-vpn-gw","sender":"sys-vpn","receiver":"corp-vpn-gw",)j"
+        R"j("source":"10.137.0.9","destination":"203.0.113.7","protocol":"udp","port":51820,)j"
+        R"j("detail":"udp port 51820 from sys-vpn to corp-vpn-gw (203.0.113.7)","flow":")j" +
+        ws + R"j(:126: allow sys-vpn -> corp-vpn-gw : wireguard;"})j";
+    CHECK(r.out.find(wireguard + "\n") != std::string::npos);
+    // The reverse edge of a `data both` service carries the same packet.
+    CHECK(r.out.find(R"j({"from":"corp-vpn-gw","to":"sys-vpn","sender":"sys-vpn",)j") !=
+          std::string::npos);
+    // A deny carves corp out of personal's internet: Z3 picks the packet, and an address one
+    // can send to (IPv4, not 0.0.0.0 or ::).
+    CHECK(r.out.find(R"j("receiver":"internet","source":"10.137.0.11","destination":"1.0.0.0",)j"
+                     R"j("protocol":"tcp","port":443,)j") != std::string::npos);
+    // A flow naming a dispvm-template covers its disposables, which have no `ip` of their own.
+    CHECK(r.out.find(R"j({"from":"@dispvm:dvm","to":"internet","sender":"@dispvm:dvm",)j"
+                     R"j("receiver":"internet","source":"","destination":"1.0.0.0",)j") !=
+          std::string::npos);
+    CHECK(
+        test::runCli({"explain", "--no-baseline", ws, "--net-witnesses", "work->vault"}).exitCode ==
+        2);
+}
+
 TEST_CASE("a long source line is shown as a window with the caret under the culprit") {
     std::string names;
     for (int i = 0; i < 60; ++i)

@@ -77,6 +77,21 @@ struct Hop {
     SourceRange origin; // the rule or declaration behind it; invalid for dom0's control
 };
 
+// The witness packet of one net edge (docs/semantics.md): the packet that shows some packet
+// of the flow's service is permitted there, sent from `sender` to `receiver` (the edge's own
+// direction, from -> to, is where data moves: the reverse for a pull service).
+struct NetWitness {
+    std::string from, to;         // the edge
+    std::string sender, receiver; // the packet's ends: graph nodes
+    std::string source;           // the sender's address: one an external node's witness
+                                  // holds, a qube's `ip`; "" when the policy gives none
+    std::string destination;      // the receiver's, likewise
+    std::string protocol;         // "tcp", "udp", "icmp" or "ip protocol N"
+    unsigned port = 0;            // tcp/udp port or ICMP type; 0 for another protocol
+    std::string detail;           // the edge's detail, as path hops show it
+    SourceRange origin;           // the allow flow that creates the edge
+};
+
 // Why one node does not reach another: what the first node reaches, and the rules that
 // decide the direct requests from there to the target (denies, and calls no rule matches).
 struct Blocker {
@@ -119,6 +134,8 @@ public:
     std::vector<Hop> path(const std::string& from, const std::string& to) const;
     // Why `from` does not reach `to` (call only when it does not).
     BlockReport blockers(const std::string& from, const std::string& to) const;
+    // Every net edge with its witness packet, in the graph's sealed edge order.
+    std::vector<NetWitness> netWitnesses() const;
     // Direct edges as "from => to [kind]" lines, sorted: for tests and debugging.
     std::vector<std::string> edges() const;
 
