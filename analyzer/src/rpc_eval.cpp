@@ -228,7 +228,8 @@ std::optional<Landing> Evaluator::resolve(const Token& t, const Caller& caller,
 }
 
 std::vector<Landing> Evaluator::askTargets(const std::string& service, const std::string& argument,
-                                           const Caller& caller, const SourceRange* skip) const {
+                                           const Caller& caller, const SourceRange* skip,
+                                           bool keepSelf) const {
     // collect_targets_for_ask: every rule matching service, argument and source, walked in
     // reverse; deny removes, allow and ask add, the target column or the redirect expanded.
     using K = Token::Kind;
@@ -305,7 +306,7 @@ std::vector<Landing> Evaluator::askTargets(const std::string& service, const std
         out.emplace(false, 0);
     std::vector<Landing> landings;
     for (const auto& [disp, q] : out) {
-        if (!disp && !caller.disposable && q == caller.qube)
+        if (!keepSelf && !disp && !caller.disposable && q == caller.qube)
             continue; // the source itself is never offered
         landings.push_back({disp, q});
     }
@@ -325,8 +326,8 @@ std::vector<const Rule*> Evaluator::forCaller(const std::string& service,
 
 Decision Evaluator::outcome(const Rule* rule, const std::string& service,
                             const std::string& argument, const Caller& caller, const Target& target,
-                            const SourceRange* skip,
-                            std::optional<std::vector<Landing>>& askCache) const {
+                            const SourceRange* skip, std::optional<std::vector<Landing>>& askCache,
+                            bool keepSelf) const {
     Decision d;
     if (!rule) {
         d.reason = "no matching rule found";
@@ -344,7 +345,7 @@ Decision Evaluator::outcome(const Rule* rule, const std::string& service,
             r.redirect ? resolve(*r.redirect, caller, d.reason) : resolve(target, caller, d.reason);
         if (!l)
             return d;
-        if (!l->disposable && !caller.disposable && l->qube == caller.qube) {
+        if (!keepSelf && !l->disposable && !caller.disposable && l->qube == caller.qube) {
             d.reason = "loopback qrexec connection not supported";
             return d;
         }
@@ -358,7 +359,7 @@ Decision Evaluator::outcome(const Rule* rule, const std::string& service,
             std::optional<Landing> l = resolve(*r.redirect, caller, d.reason);
             if (!l)
                 return d;
-            if (!l->disposable && !caller.disposable && l->qube == caller.qube) {
+            if (!keepSelf && !l->disposable && !caller.disposable && l->qube == caller.qube) {
                 d.reason = "loopback qrexec connection not supported";
                 return d;
             }
@@ -366,7 +367,7 @@ Decision Evaluator::outcome(const Rule* rule, const std::string& service,
         } else {
             // The ask list depends on the caller only, never on the target asked for.
             if (!askCache)
-                askCache = askTargets(service, argument, caller, skip);
+                askCache = askTargets(service, argument, caller, skip, keepSelf);
             d.landings = *askCache;
             d.askList = true;
         }
@@ -508,6 +509,14 @@ Universe universeOf(const System& sys, const Evaluator& evaluator) {
     }
     u.index = TargetIndex(sys, u.targets);
     return u;
+}
+
+std::vector<bool> Evaluator::namedSources(const std::string& service) const {
+    std::vector<bool> out(system_.qubes.size(), false);
+    for (const Rule* r : rulesFor(service))
+        if (r->source.kind == Token::Kind::Name && r->source.qube)
+            out[*r->source.qube] = true;
+    return out;
 }
 
 std::vector<std::string> Evaluator::services() const {

@@ -140,9 +140,12 @@ public:
 
     // The decision of rule r (which matches the request) for it; null r: no rule matched.
     // askCache holds the caller's ask list once computed (it does not depend on the target).
+    // keepSelf: what the decision would be if the caller could land on itself (no loopback
+    // deny, the caller left in its ask list): the same for every caller of its class
+    // (caller_classes.h), which then drops only its own node.
     Decision outcome(const Rule* r, const std::string& service, const std::string& argument,
                      const Caller& caller, const Target& target, const SourceRange* skip,
-                     std::optional<std::vector<Landing>>& askCache) const;
+                     std::optional<std::vector<Landing>>& askCache, bool keepSelf = false) const;
 
     // matching() for every target of the universe at once, by the same walk.
     std::vector<std::vector<const Rule*>> matchingAll(const std::string& service,
@@ -159,19 +162,23 @@ public:
     std::vector<std::string> arguments(const std::string& service) const;
     const std::vector<Rule>& rules() const { return rules_; }
 
+    // By qube id: whether a rule of the service names the qube as its source.
+    std::vector<bool> namedSources(const std::string& service) const;
+    std::optional<std::size_t> defaultDispvmOf(const Caller& c) const;
+    const SystemQube& info(const Caller& c) const;
+
 private:
     bool sourceMatches(const Token& t, const Caller& c) const;
     bool targetMatches(const Token& t, const Caller& c, const Target& r) const;
     bool ruleApplies(const Rule& r, const std::string& service, const std::string& argument) const;
     std::vector<Landing> askTargets(const std::string& service, const std::string& argument,
-                                    const Caller& caller, const SourceRange* skip) const;
+                                    const Caller& caller, const SourceRange* skip,
+                                    bool keepSelf) const;
     std::optional<Landing> resolve(const Token& t, const Caller& caller, std::string& why) const;
     std::optional<Landing> resolve(const Target& t, const Caller& caller, std::string& why) const;
-    const SystemQube& info(const Caller& c) const;
     // The rules of a service that match this argument and caller, in order.
     std::vector<const Rule*> forCaller(const std::string& service, const std::string& argument,
                                        const Caller& caller, const SourceRange* skip) const;
-    std::optional<std::size_t> defaultDispvmOf(const Caller& c) const;
 
     // The rules a service can match (its own and the '*' ones), in order: evaluation walks
     // these instead of every rule.
