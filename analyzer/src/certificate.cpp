@@ -3,6 +3,7 @@
 #include <z3++.h>
 
 #include <algorithm>
+#include <map>
 
 namespace bulkhead::analyzer {
 
@@ -21,20 +22,27 @@ std::optional<Certificate> certifyIsolation(const Graph& g, const std::vector<No
         for (const Edge& e : g.edges())
             if (usable.edge(e))
                 facts.push_back(z3::implies(reach[e.from], reach[e.to]));
-        for (std::size_t gi = 0; gi < g.groups().size(); ++gi) {
-            const EdgeGroup& grp = g.groups()[gi];
+        // Groups share their sides (the same callers, the same landings): one hub per
+        // distinct side, R_f -> in(F) and out(T) -> R_t, and in(F) -> out(T) per usable group.
+        std::map<std::vector<NodeId>, z3::expr> ins, outs;
+        auto hub = [&](std::map<std::vector<NodeId>, z3::expr>& hubs,
+                       const std::vector<NodeId>& side, bool in) {
+            auto it = hubs.find(side);
+            if (it != hubs.end())
+                return it->second;
+            z3::expr h = ctx.bool_const(((in ? "i" : "o") + std::to_string(hubs.size())).c_str());
+            for (NodeId n : side)
+                facts.push_back(in ? z3::implies(reach[n], h) : z3::implies(h, reach[n]));
+            return hubs.emplace(side, h).first->second;
+        };
+        for (const EdgeGroup& grp : g.groups()) {
             Use use = usable.group(grp.proto);
             if (use == Use::Some)
                 forUsablePairs(grp, usable, [&](const Edge& e) {
                     facts.push_back(z3::implies(reach[e.from], reach[e.to]));
                 });
-            if (use != Use::All)
-                continue;
-            z3::expr hub = ctx.bool_const(("h" + std::to_string(gi)).c_str());
-            for (NodeId f : grp.from)
-                facts.push_back(z3::implies(reach[f], hub));
-            for (NodeId t : grp.to)
-                facts.push_back(z3::implies(hub, reach[t]));
+            if (use == Use::All)
+                facts.push_back(z3::implies(hub(ins, grp.from, true), hub(outs, grp.to, false)));
         }
         for (NodeId t : targets)
             facts.push_back(!reach[t]);

@@ -15,8 +15,9 @@ struct Certificate {
 };
 
 // Nothing when Z3 finds the encoding unsatisfiable (an escape exists) or gives up. A group
-// whose pairs are all usable is one hub h (R_f -> h for its sources, h -> R_t for its
-// landings): exact, since the only pair it adds is f -> f, a tautology.
+// whose pairs are all usable goes through hubs (R_f -> in for its sources, in -> out, out ->
+// R_t for its landings; groups with the same sides share them): exact, since the only
+// pairs it adds are f -> f, tautologies.
 std::optional<Certificate> certifyIsolation(const Graph& g, const std::vector<NodeId>& sources,
                                             const std::vector<NodeId>& targets,
                                             const EdgeFilter& usable);
