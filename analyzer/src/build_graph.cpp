@@ -202,8 +202,16 @@ private:
         // Every ask without target= offers the same list: walk it once.
         bool listDone = false, listHasDom0 = false;
         for (std::size_t ti = 0; ti < u_.targets.size(); ++ti) {
-            if (!first[ti] || first[ti]->action == rpc::Rule::Action::Deny)
+            const rpc::Rule* r = first[ti];
+            if (!r || r->action == rpc::Rule::Action::Deny)
                 continue;
+            // An ask without target= offers the list walked already (not empty, or it would
+            // not have been walked): nothing new, and no copy of the list per target.
+            if (listDone && !adminApi && r->action == rpc::Rule::Action::Ask && !r->redirect) {
+                if (listHasDom0 && nature.dom0Hardened)
+                    assume(service, *r);
+                continue;
+            }
             const rpc::Target& t = u_.targets[ti];
             rpc::Decision d =
                 b_.evaluator->outcome(first[ti], service, arg, c, t, nullptr, askCache, !adminApi);

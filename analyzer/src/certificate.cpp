@@ -22,18 +22,44 @@ std::optional<Certificate> certifyIsolation(const Graph& g, const std::vector<No
         for (const Edge& e : g.edges())
             if (usable.edge(e))
                 facts.push_back(z3::implies(reach[e.from], reach[e.to]));
-        // Groups share their sides (the same callers, the same landings): one hub per
-        // distinct side, R_f -> in(F) and out(T) -> R_t, and in(F) -> out(T) per usable group.
-        std::map<std::vector<NodeId>, z3::expr> ins, outs;
-        auto hub = [&](std::map<std::vector<NodeId>, z3::expr>& hubs,
-                       const std::vector<NodeId>& side, bool in) {
-            auto it = hubs.find(side);
-            if (it != hubs.end())
+        // Groups share their sides (the same callers, the same landings), and sides share
+        // most of their members: one hub per distinct side, made of one hub per distinct
+        // block of it (nodes [64k, 64k + 64)), each block hub shared by every side that holds
+        // the same block. R_f -> blockIn -> in(F), out(T) -> blockOut -> R_t, and
+        // in(F) -> out(T) for each usable group.
+        std::map<std::vector<NodeId>, z3::expr> sideHubs[2], blockHubs[2];
+        auto hub = [&](const std::vector<NodeId>& side, bool in) {
+            auto& sides = sideHubs[in ? 1 : 0];
+            if (auto it = sides.find(side); it != sides.end())
                 return it->second;
-            z3::expr h = ctx.bool_const(((in ? "i" : "o") + std::to_string(hubs.size())).c_str());
-            for (NodeId n : side)
-                facts.push_back(in ? z3::implies(reach[n], h) : z3::implies(h, reach[n]));
-            return hubs.emplace(side, h).first->second;
+            auto& blocks = blockHubs[in ? 1 : 0];
+            std::string prefix = in ? "i" : "o";
+            z3::expr h = ctx.bool_const((prefix + std::to_string(sides.size())).c_str());
+            auto link = [&](const z3::expr& a, const z3::expr& b) {
+                facts.push_back(in ? z3::implies(a, b) : z3::implies(b, a)); // a feeds b
+            };
+            for (std::size_t i = 0; i < side.size();) {
+                std::size_t j = i;
+                while (j < side.size() && side[j] / 64 == side[i] / 64)
+                    ++j;
+                std::vector<NodeId> block(side.begin() + static_cast<std::ptrdiff_t>(i),
+                                          side.begin() + static_cast<std::ptrdiff_t>(j));
+                i = j;
+                if (block.size() == 1) {
+                    link(reach[block.front()], h);
+                    continue;
+                }
+                auto it = blocks.find(block);
+                if (it == blocks.end()) {
+                    z3::expr b =
+                        ctx.bool_const((prefix + "b" + std::to_string(blocks.size())).c_str());
+                    for (NodeId n : block)
+                        link(reach[n], b);
+                    it = blocks.emplace(std::move(block), b).first;
+                }
+                link(it->second, h);
+            }
+            return sides.emplace(side, h).first->second;
         };
         for (const EdgeGroup& grp : g.groups()) {
             Use use = usable.group(grp.proto);
@@ -42,7 +68,7 @@ std::optional<Certificate> certifyIsolation(const Graph& g, const std::vector<No
                     facts.push_back(z3::implies(reach[e.from], reach[e.to]));
                 });
             if (use == Use::All)
-                facts.push_back(z3::implies(hub(ins, grp.from, true), hub(outs, grp.to, false)));
+                facts.push_back(z3::implies(hub(grp.from, true), hub(grp.to, false)));
         }
         for (NodeId t : targets)
             facts.push_back(!reach[t]);

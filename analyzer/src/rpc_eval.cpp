@@ -233,8 +233,13 @@ std::vector<Landing> Evaluator::askTargets(const std::string& service, const std
     // collect_targets_for_ask: every rule matching service, argument and source, walked in
     // reverse; deny removes, allow and ask add, the target column or the redirect expanded.
     using K = Token::Kind;
-    std::set<std::pair<bool, std::size_t>> out; // (disposable, qube)
-    bool anyDispvm = false;                     // the bare @dispvm, resolved at the end
+    // Slots: qube q at q, a disposable of q at n + q, "@adminvm" at 2n.
+    const std::size_t n = system_.qubes.size();
+    std::vector<std::uint8_t> out(2 * n + 1, 0);
+    auto slot = [n](const std::pair<bool, std::size_t>& e) {
+        return e == kAdminvm ? 2 * n : e.first ? n + e.second : e.second;
+    };
+    bool anyDispvm = false; // the bare @dispvm, resolved at the end
     const std::vector<const Rule*>& candidates = rulesFor(service);
     for (auto it = candidates.rbegin(); it != candidates.rend(); ++it) {
         const Rule& r = **it;
@@ -291,22 +296,20 @@ std::vector<Landing> Evaluator::askTargets(const std::string& service, const std
         default:
             break;
         }
-        for (const auto& e : expanded) {
-            if (r.action == Rule::Action::Deny)
-                out.erase(e);
-            else
-                out.insert(e);
-        }
+        for (const auto& e : expanded)
+            out[slot(e)] = r.action != Rule::Action::Deny;
         if (dispvm)
             anyDispvm = r.action != Rule::Action::Deny;
     }
     if (anyDispvm && defaultDispvmOf(caller))
-        out.emplace(true, *defaultDispvmOf(caller));
-    if (out.erase(kAdminvm))
-        out.emplace(false, 0);
-    std::vector<Landing> landings;
-    for (const auto& [disp, q] : out) {
-        if (!keepSelf && !disp && !caller.disposable && q == caller.qube)
+        out[n + *defaultDispvmOf(caller)] = 1;
+    if (out[2 * n])
+        out[0] = 1;
+    std::vector<Landing> landings; // (disposable, qube) ascending, as Qubes' set gives them
+    for (std::size_t i = 0; i < 2 * n; ++i) {
+        bool disp = i >= n;
+        std::size_t q = disp ? i - n : i;
+        if (!out[i] || (!keepSelf && !disp && !caller.disposable && q == caller.qube))
             continue; // the source itself is never offered
         landings.push_back({disp, q});
     }

@@ -43,6 +43,10 @@ struct Facts {
     std::set<SourceRange> coveredBy; // the rules that decide its requests instead
     bool coveredBySameAction = true;
     std::optional<std::pair<std::string, SourceRange>> overridden; // example, earlier rule
+    // Bookkeeping of the walk (classView): the view and target it was last seen at, its
+    // place in that view, and the deciding rule last added to coveredBy.
+    std::size_t seenView = SIZE_MAX, seenTarget = SIZE_MAX, viewIndex = 0;
+    const rpc::Rule* lastCover = nullptr;
 };
 
 // One policy line as one class of callers sees it, for the facts that name a caller.
@@ -77,19 +81,13 @@ bool sameDecision(const rpc::Decision& a, const rpc::Decision& b) {
 // out of the ask list too. The ask lists of the class are computed once.
 bool changes(const rpc::Evaluator& ev, const rpc::Universe& u, const std::string& service,
              const std::string& arg, const std::vector<std::size_t>& members, std::size_t ti,
-             const std::vector<const rpc::Rule*>& matches, const rpc::Rule& m,
+             const rpc::Rule* m, const rpc::Rule* next,
              std::optional<std::vector<rpc::Landing>>& withAsk,
              std::optional<std::vector<rpc::Landing>>& withoutAsk) {
     const rpc::Caller& rep = u.callers[members.front()];
     const rpc::Target& t = u.targets[ti];
-    const rpc::Rule* next = nullptr;
-    for (const rpc::Rule* r : matches)
-        if (r->range != m.range) {
-            next = r;
-            break;
-        }
-    rpc::Decision with = ev.outcome(matches.front(), service, arg, rep, t, nullptr, withAsk, true);
-    rpc::Decision without = ev.outcome(next, service, arg, rep, t, &m.range, withoutAsk, true);
+    rpc::Decision with = ev.outcome(m, service, arg, rep, t, nullptr, withAsk, true);
+    rpc::Decision without = ev.outcome(next, service, arg, rep, t, &m->range, withoutAsk, true);
     if (sameDecision(with, without))
         return false;
     // A caller that is in neither decision's landings sees them as they are.
@@ -111,11 +109,13 @@ bool changes(const rpc::Evaluator& ev, const rpc::Universe& u, const std::string
 // kept per line for each caller's examples.
 ClassView classView(const rpc::Evaluator& ev, const rpc::Universe& u, const std::string& service,
                     const std::string& arg, const std::vector<std::size_t>& members,
-                    std::map<SourceRange, Facts>& facts) {
+                    const std::vector<Facts*>& factsOf, std::size_t serial) {
     ClassView view;
+    // Target-independent decisions (no allow without target=) repeat: remember the answer
+    // by (deciding rule, next rule).
+    std::map<std::pair<const rpc::Rule*, const rpc::Rule*>, bool> memo;
     const rpc::Caller& rep = u.callers[members.front()];
     std::vector<std::vector<const rpc::Rule*>> all = ev.matchingAll(service, arg, rep, u);
-    std::map<SourceRange, std::size_t> index; // line -> view.rules
     std::optional<std::vector<rpc::Landing>> withAsk;
     std::map<SourceRange, std::optional<std::vector<rpc::Landing>>> withoutAsk;
     for (std::size_t ti = 0; ti < u.targets.size(); ++ti) {
@@ -123,26 +123,51 @@ ClassView classView(const rpc::Evaluator& ev, const rpc::Universe& u, const std:
         if (matches.empty())
             continue;
         const rpc::Rule& decider = *matches.front();
-        std::set<SourceRange> seen;
         for (const rpc::Rule* m : matches) {
-            auto f = facts.find(m->range);
-            if (f == facts.end() || !seen.insert(m->range).second)
+            Facts* f = factsOf[static_cast<std::size_t>(m - ev.rules().data())];
+            if (!f || (f->seenView == serial && f->seenTarget == ti))
                 continue; // baseline line, or another expansion of the same line
-            Facts& x = f->second;
-            auto [at, fresh] = index.emplace(m->range, view.rules.size());
-            if (fresh)
+            Facts& x = *f;
+            bool fresh = x.seenView != serial;
+            x.seenTarget = ti;
+            if (fresh) {
+                x.seenView = serial;
+                x.viewIndex = view.rules.size();
                 view.rules.push_back(RuleView{&x, {ti, RuleView::kNone}, RuleView::kNone, {}});
-            RuleView& r = view.rules[at->second];
+            }
+            RuleView& r = view.rules[x.viewIndex];
             if (!fresh && r.firstTargets[1] == RuleView::kNone)
                 r.firstTargets[1] = ti;
             if (decider.range == m->range) {
                 x.decides = true;
-                if (!x.changesSomething)
-                    x.changesSomething = changes(ev, u, service, arg, members, ti, matches, *m,
-                                                 withAsk, withoutAsk[m->range]);
+                if (x.changesSomething)
+                    continue;
+                const rpc::Rule* next = nullptr;
+                for (const rpc::Rule* r2 : matches)
+                    if (r2->range != m->range) {
+                        next = r2;
+                        break;
+                    }
+                auto perTarget = [](const rpc::Rule* r2) {
+                    return r2 && r2->action == rpc::Rule::Action::Allow && !r2->redirect;
+                };
+                std::optional<bool> known;
+                if (!perTarget(m) && !perTarget(next))
+                    if (auto it = memo.find({m, next}); it != memo.end())
+                        known = it->second;
+                if (!known) {
+                    known = changes(ev, u, service, arg, members, ti, matches.front(), next,
+                                    withAsk, withoutAsk[m->range]);
+                    if (!perTarget(m) && !perTarget(next))
+                        memo.emplace(std::make_pair(m, next), *known);
+                }
+                x.changesSomething = *known;
                 continue;
             }
-            x.coveredBy.insert(decider.range);
+            if (x.lastCover != &decider) {
+                x.coveredBy.insert(decider.range);
+                x.lastCover = &decider;
+            }
             if (decider.action != m->action) {
                 x.coveredBySameAction = false;
                 if (r.overriddenAt == RuleView::kNone) {
@@ -167,6 +192,12 @@ void analyzeRpcRules(const model::Policy& policy, const Built& built, Diagnostic
     for (const rpc::Rule& r : ev.rules())
         actionOf.emplace(r.range, r.action);
 
+    std::vector<Facts*> factsOf(ev.rules().size(), nullptr); // by rule index
+    for (std::size_t i = 0; i < ev.rules().size(); ++i)
+        if (auto f = facts.find(ev.rules()[i].range); f != facts.end())
+            factsOf[i] = &f->second;
+    std::size_t serial = 0; // of the class views, for Facts' bookkeeping
+
     rpc::Universe u = rpc::universeOf(sys, ev);
     for (const auto& [service, args] : u.services) {
         // Callers of one class are matched by the same rules for every target
@@ -182,7 +213,7 @@ void analyzeRpcRules(const model::Policy& policy, const Built& built, Diagnostic
             for (std::size_t ci = 0; ci < u.callers.size(); ++ci) {
                 std::optional<ClassView>& view = views[classOf[ci]];
                 if (!view)
-                    view = classView(ev, u, service, arg, classes[classOf[ci]], facts);
+                    view = classView(ev, u, service, arg, classes[classOf[ci]], factsOf, serial++);
                 const rpc::Caller& c = u.callers[ci];
                 auto request = [&](std::size_t ti) {
                     return (service.empty() ? "any other service" : service) + arg + " from " +
