@@ -70,6 +70,11 @@ Evaluator::Evaluator(const System& system, std::vector<Rule> rules)
         if (r.redirect)
             resolveName(*r.redirect);
     }
+    for (std::size_t q = 0; q < system_.qubes.size(); ++q) {
+        for (const std::string& tag : system_.qubes[q].tags)
+            byTag_[tag].push_back(q);
+        byType_[system_.qubes[q].type].push_back(q);
+    }
     for (const Rule& r : rules_)
         if (r.service != "*")
             byService_.try_emplace(r.service);
@@ -279,18 +284,19 @@ std::vector<Landing> Evaluator::askTargets(const std::string& service, const std
                 expanded.emplace_back(true, *t.qube);
             break;
         case K::DispVMTag:
-            for (std::size_t q = 0; q < system_.qubes.size(); ++q)
-                if (system_.qubes[q].dispvmTemplate && hasTag(system_.qubes[q], t.value))
-                    expanded.emplace_back(true, q);
+            if (auto tagged = byTag_.find(t.value); tagged != byTag_.end())
+                for (std::size_t q : tagged->second)
+                    if (system_.qubes[q].dispvmTemplate)
+                        expanded.emplace_back(true, q);
             break;
         case K::Tag:
-            for (std::size_t q = 0; q < system_.qubes.size(); ++q)
-                if (hasTag(system_.qubes[q], t.value))
+            if (auto tagged = byTag_.find(t.value); tagged != byTag_.end())
+                for (std::size_t q : tagged->second)
                     expanded.emplace_back(false, q);
             break;
         case K::Type:
-            for (std::size_t q = 0; q < system_.qubes.size(); ++q)
-                if (system_.qubes[q].type == t.value)
+            if (auto typed = byType_.find(t.value); typed != byType_.end())
+                for (std::size_t q : typed->second)
                     expanded.emplace_back(false, q);
             break;
         default:
@@ -434,17 +440,29 @@ std::vector<const Rule*> Evaluator::firstMatches(const std::string& service,
     return out;
 }
 
-std::vector<std::vector<const Rule*>> Evaluator::matchingAll(const std::string& service,
-                                                             const std::string& argument,
-                                                             const Caller& caller,
-                                                             const Universe& u) const {
-    std::vector<std::vector<const Rule*>> out(u.targets.size());
+Evaluator::AllMatches Evaluator::matchingAll(const std::string& service,
+                                             const std::string& argument, const Caller& caller,
+                                             const Universe& u) const {
+    // (target, rule) in rule order, then placed by target (a counting sort keeps the order).
+    std::vector<std::pair<std::size_t, const Rule*>> pairs;
+    std::vector<const Rule*> last(u.targets.size(), nullptr);
     for (const Rule* r : forCaller(service, argument, caller, nullptr))
         u.index.visit(r->target, [&](std::size_t i) {
-            if ((out[i].empty() || out[i].back() != r) &&
-                targetMatches(r->target, caller, u.targets[i]))
-                out[i].push_back(r);
+            if (last[i] != r && targetMatches(r->target, caller, u.targets[i])) {
+                last[i] = r;
+                pairs.emplace_back(i, r);
+            }
         });
+    AllMatches out;
+    out.start.assign(u.targets.size() + 1, 0);
+    for (const auto& [i, r] : pairs)
+        ++out.start[i + 1];
+    for (std::size_t i = 0; i < u.targets.size(); ++i)
+        out.start[i + 1] += out.start[i];
+    out.rules.resize(pairs.size());
+    std::vector<std::size_t> at(out.start.begin(), out.start.end() - 1);
+    for (const auto& [i, r] : pairs)
+        out.rules[at[i]++] = r;
     return out;
 }
 

@@ -5,6 +5,7 @@
 
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -147,11 +148,17 @@ public:
                      const Caller& caller, const Target& target, const SourceRange* skip,
                      std::optional<std::vector<Landing>>& askCache, bool keepSelf = false) const;
 
-    // matching() for every target of the universe at once, by the same walk.
-    std::vector<std::vector<const Rule*>> matchingAll(const std::string& service,
-                                                      const std::string& argument,
-                                                      const Caller& caller,
-                                                      const Universe& u) const;
+    // matching() for every target of the universe at once, by the same walk: the rules of
+    // target i are rules[start[i] .. start[i + 1]), in order.
+    struct AllMatches {
+        std::vector<std::size_t> start;
+        std::vector<const Rule*> rules;
+        std::span<const Rule* const> operator[](std::size_t i) const {
+            return {rules.data() + start[i], start[i + 1] - start[i]};
+        }
+    };
+    AllMatches matchingAll(const std::string& service, const std::string& argument,
+                           const Caller& caller, const Universe& u) const;
 
     // Every rule that matches the request, in order: the first decides, the rest it beats.
     std::vector<const Rule*> matching(const std::string& service, const std::string& argument,
@@ -188,6 +195,8 @@ private:
     std::vector<Rule> rules_;
     std::map<std::string, std::vector<const Rule*>, std::less<>> byService_;
     std::vector<const Rule*> starOnly_; // for services no rule names
+    // Qubes by tag and by type, for the ask list's expansion of @tag: and @type: tokens.
+    std::map<std::string, std::vector<std::size_t>, std::less<>> byTag_, byType_;
 };
 
 template <class F> void TargetIndex::visit(const Token& t, F&& f) const {

@@ -115,11 +115,11 @@ ClassView classView(const rpc::Evaluator& ev, const rpc::Universe& u, const std:
     // by (deciding rule, next rule).
     std::map<std::pair<const rpc::Rule*, const rpc::Rule*>, bool> memo;
     const rpc::Caller& rep = u.callers[members.front()];
-    std::vector<std::vector<const rpc::Rule*>> all = ev.matchingAll(service, arg, rep, u);
+    rpc::Evaluator::AllMatches all = ev.matchingAll(service, arg, rep, u);
     std::optional<std::vector<rpc::Landing>> withAsk;
     std::map<SourceRange, std::optional<std::vector<rpc::Landing>>> withoutAsk;
     for (std::size_t ti = 0; ti < u.targets.size(); ++ti) {
-        const std::vector<const rpc::Rule*>& matches = all[ti];
+        std::span<const rpc::Rule* const> matches = all[ti];
         if (matches.empty())
             continue;
         const rpc::Rule& decider = *matches.front();
