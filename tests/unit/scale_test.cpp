@@ -297,3 +297,19 @@ TEST_CASE("a certificate with group hubs still certifies, and refuses what is no
     only.invariant = {false, true};
     CHECK(checkCertificate(h, only, {1}, {0}, all));
 }
+
+TEST_CASE("rule analysis per class: a rule that only lands a caller on itself changes nothing") {
+    // a1 alone (named): every call it allows is a loopback, denied as without the rule.
+    test::Checked alone = test::checkText(kClassHead + "rpc my.Svc a1 -> @anyvm ask target=a1;\n");
+    INFO(alone.rendered);
+    CHECK(alone.has(DiagCode::RuleRedundant));
+    // The class of a1, a2, a3: a2 and a3 are asked to call a1, so the rule changes something.
+    test::Checked cls =
+        test::checkText(kClassHead + "rpc my.Svc @tag:x -> @anyvm ask target=a1;\n");
+    INFO(cls.rendered);
+    CHECK_FALSE(cls.has(DiagCode::RuleRedundant));
+    // An allow to a qube of the class is a loopback for that qube only.
+    test::Checked to = test::checkText(kClassHead + "rpc my.Svc @tag:x -> a2 allow;\n");
+    INFO(to.rendered);
+    CHECK_FALSE(to.has(DiagCode::RuleRedundant));
+}
