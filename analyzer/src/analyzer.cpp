@@ -13,7 +13,7 @@ AnalysisSummary analyze(const model::Policy& policy, const AnalysisOptions& opti
     try {
         built = buildGraph(policy, options);
         summary.nodes = built->graph.nodes().size();
-        summary.edges = built->graph.edges().size();
+        summary.edges = built->graph.edgeCount();
         Checker(policy, *built, sink, summary, options.haveBaseline).run();
         analyzeRpcRules(policy, *built, sink);
         analyzeNetFlows(policy, *built, sink);

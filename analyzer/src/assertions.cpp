@@ -121,7 +121,7 @@ bool Checker::selectorCovers(const model::Selector& s, NodeId n) const {
     return std::binary_search(it->second.begin(), it->second.end(), n);
 }
 
-bool Checker::waives(const model::Waiver& w, const Edge& e) const {
+bool Checker::waivesLabel(const model::Waiver& w, const Edge& e) const {
     if (w.kind == EdgeKind::Rpc) {
         bool rpcEdge =
             e.kind == EdgeKind::Rpc || e.kind == EdgeKind::Admin || e.kind == EdgeKind::Device;
@@ -129,25 +129,33 @@ bool Checker::waives(const model::Waiver& w, const Edge& e) const {
             return false;
         if (w.service->service != "*" && w.service->service != e.service)
             return false;
-        if (w.service->argument && *w.service->argument != e.argument)
-            return false;
-        auto any = [&](const std::vector<model::RpcToken>& ts, NodeId n) {
-            return ts.empty() || std::any_of(ts.begin(), ts.end(),
-                                             [&](const auto& t) { return tokenCovers(t, n); });
-        };
-        return any(w.rpcFrom, e.initiator) && any(w.rpcTo, e.responder);
+        return !w.service->argument || *w.service->argument == e.argument;
     }
     if (w.kind != e.kind)
-        return false;
-    if (w.from && !selectorCovers(*w.from, e.initiator))
-        return false;
-    if (w.to && !selectorCovers(*w.to, e.responder))
         return false;
     return w.services.empty() ||
            std::any_of(w.services.begin(), w.services.end(), [&](const model::ServiceUse& u) {
                return u.service ? e.netService == u.service
                                 : e.kind == EdgeKind::Net && e.netMatches == matchesKey(u.matches);
            });
+}
+
+bool Checker::coversInitiator(const model::Waiver& w, NodeId n) const {
+    if (w.kind == EdgeKind::Rpc)
+        return w.rpcFrom.empty() || std::any_of(w.rpcFrom.begin(), w.rpcFrom.end(),
+                                                [&](const auto& t) { return tokenCovers(t, n); });
+    return !w.from || selectorCovers(*w.from, n);
+}
+
+bool Checker::coversResponder(const model::Waiver& w, NodeId n) const {
+    if (w.kind == EdgeKind::Rpc)
+        return w.rpcTo.empty() || std::any_of(w.rpcTo.begin(), w.rpcTo.end(),
+                                              [&](const auto& t) { return tokenCovers(t, n); });
+    return !w.to || selectorCovers(*w.to, n);
+}
+
+bool Checker::waives(const model::Waiver& w, const Edge& e) const {
+    return waivesLabel(w, e) && coversInitiator(w, e.initiator) && coversResponder(w, e.responder);
 }
 
 const model::Waiver* Checker::waiverFor(const model::Assertion& a, const Edge& e) const {
@@ -157,14 +165,65 @@ const model::Waiver* Checker::waiverFor(const model::Assertion& a, const Edge& e
     return nullptr;
 }
 
+EdgeFilter Checker::usableFor(const model::Assertion& a) const {
+    auto kindCounts = [&a](const Edge& e) {
+        return a.via.empty() || std::find(a.via.begin(), a.via.end(), e.kind) != a.via.end();
+    };
+    EdgeFilter f;
+    f.edge = [this, &a, kindCounts](const Edge& e) {
+        return kindCounts(e) && waiverFor(a, e) == nullptr;
+    };
+    // A group: a waiver of its label without sources or targets takes every pair; one that
+    // names sources or targets takes some, decided pair by pair.
+    f.group = [this, &a, kindCounts](const Edge& proto) {
+        if (!kindCounts(proto))
+            return Use::None;
+        Use use = Use::All;
+        for (const model::Waiver& w : a.waivers) {
+            if (!waivesLabel(w, proto))
+                continue;
+            bool ends =
+                w.kind == EdgeKind::Rpc ? !w.rpcFrom.empty() || !w.rpcTo.empty() : w.from || w.to;
+            if (!ends)
+                return Use::None;
+            use = Use::Some;
+        }
+        return use;
+    };
+    return f;
+}
+
+bool Checker::waiverUsed(const model::Assertion& a, const model::Waiver& w) const {
+    auto kindCounts = [&](const Edge& e) {
+        return a.via.empty() || std::find(a.via.begin(), a.via.end(), e.kind) != a.via.end();
+    };
+    if (std::any_of(g_.edges().begin(), g_.edges().end(),
+                    [&](const Edge& e) { return kindCounts(e) && waives(w, e); }))
+        return true;
+    // A group has a waived pair when some initiator and some responder are covered and are
+    // not one and the same node (a group has no pair from a node to itself).
+    for (const EdgeGroup& grp : g_.groups()) {
+        if (!kindCounts(grp.proto) || !waivesLabel(w, grp.proto))
+            continue;
+        const std::vector<NodeId>& initiators = grp.initiatorIsFrom ? grp.from : grp.to;
+        const std::vector<NodeId>& responders = grp.initiatorIsFrom ? grp.to : grp.from;
+        std::vector<NodeId> ins, outs;
+        for (NodeId n : initiators)
+            if (coversInitiator(w, n) && ins.size() < 2)
+                ins.push_back(n);
+        for (NodeId n : responders)
+            if (coversResponder(w, n) && outs.size() < 2)
+                outs.push_back(n);
+        if (!ins.empty() && !outs.empty() &&
+            (ins.size() > 1 || outs.size() > 1 || ins.front() != outs.front()))
+            return true;
+    }
+    return false;
+}
+
 void Checker::reportUnusedWaivers(const model::Assertion& a) {
     for (const model::Waiver& w : a.waivers) {
-        bool used = std::any_of(g_.edges().begin(), g_.edges().end(), [&](const Edge& e) {
-            bool kindCounts =
-                a.via.empty() || std::find(a.via.begin(), a.via.end(), e.kind) != a.via.end();
-            return kindCounts && waives(w, e);
-        });
-        if (!used)
+        if (!waiverUsed(a, w))
             sink_
                 .report(DiagCode::UnusedWaiver, w.range,
                         "this waiver matches no edge of the graph: it waives nothing")
@@ -194,18 +253,18 @@ std::string Checker::direction(NodeId from, NodeId to) const {
     return "between levels that are not ordered";
 }
 
-void Checker::reportPath(const model::Assertion& a, const std::vector<std::size_t>& path) {
-    const Edge& first = g_.edges()[path.front()];
-    const Edge& last = g_.edges()[path.back()];
+void Checker::reportPath(const model::Assertion& a, const std::vector<Edge>& path) {
+    const Edge& first = path.front();
+    const Edge& last = path.back();
     std::string hops = g_.nodes()[first.from].name;
-    for (std::size_t i : path)
-        hops += " => " + g_.nodes()[g_.edges()[i].to].name;
+    for (const Edge& e : path)
+        hops += " => " + g_.nodes()[e.to].name;
     auto d =
         sink_.report(DiagCode::AssertionViolated, a.range,
                      "assertion violated: " + hops + " (" + direction(first.from, last.to) + ")");
     std::optional<std::string> suggestion;
     for (std::size_t k = 0; k < path.size(); ++k) {
-        const Edge& e = g_.edges()[path[k]];
+        const Edge& e = path[k];
         d.hop(e.origin, "hop " + std::to_string(k + 1) + ": " + g_.nodes()[e.from].name + " => " +
                             g_.nodes()[e.to].name + " [" + kindLabel(e) + "] " + e.detail);
         if (suggestion || (e.kind == EdgeKind::Admin && !e.originText.empty()))
@@ -227,11 +286,7 @@ void Checker::reportPath(const model::Assertion& a, const std::vector<std::size_
 
 void Checker::noPath(const model::Assertion& a) {
     std::vector<NodeId> sources = selectAll(a.from), targets = selectAll(a.to);
-    auto usable = [&](const Edge& e) {
-        if (!a.via.empty() && std::find(a.via.begin(), a.via.end(), e.kind) == a.via.end())
-            return false;
-        return waiverFor(a, e) == nullptr;
-    };
+    EdgeFilter usable = usableFor(a);
     if (checkWaivers_)
         reportUnusedWaivers(a);
     if (auto path = shortestPath(g_, sources, targets, usable)) {

@@ -20,13 +20,21 @@ public:
     std::vector<NodeId> select(const model::Selector& s) const;
     const model::Waiver* waiverFor(const model::Assertion& a, const Edge& e) const;
     bool waives(const model::Waiver& w, const Edge& e) const;
+    // The part of waives() that reads an edge's label only (not its nodes), and the part
+    // that reads its initiator or responder; waives() is both.
+    bool waivesLabel(const model::Waiver& w, const Edge& e) const;
+    bool coversInitiator(const model::Waiver& w, NodeId n) const;
+    bool coversResponder(const model::Waiver& w, NodeId n) const;
+    // The edges assertion a may use: its via kinds, not waived.
+    EdgeFilter usableFor(const model::Assertion& a) const;
 
 private:
     void noPath(const model::Assertion& a);
     void noNetwork(const model::Assertion& a);
     void requirement(const model::Requirement& r);
     void reportUnusedWaivers(const model::Assertion& a);
-    void reportPath(const model::Assertion& a, const std::vector<std::size_t>& path);
+    void reportPath(const model::Assertion& a, const std::vector<Edge>& path);
+    bool waiverUsed(const model::Assertion& a, const model::Waiver& w) const;
     std::vector<NodeId> selectAll(const std::vector<model::Selector>& ss) const;
     bool tokenCovers(const model::RpcToken& t, NodeId n) const;
     bool selectorCovers(const model::Selector& s, NodeId n) const;

@@ -9,26 +9,6 @@
 #include <stdexcept>
 
 namespace bulkhead::analyzer {
-namespace {
-
-std::vector<NodeId> reachedFrom(const Graph& g, NodeId start) {
-    std::vector<bool> seen(g.nodes().size(), false);
-    std::vector<NodeId> order{start};
-    seen[start] = true;
-    for (std::size_t i = 0; i < order.size(); ++i) {
-        NodeId n = order[i];
-        for (std::size_t e = g.firstEdge(n); e < g.firstEdge(n + 1); ++e) {
-            NodeId to = g.edges()[e].to;
-            if (!seen[to]) {
-                seen[to] = true;
-                order.push_back(to);
-            }
-        }
-    }
-    return order;
-}
-
-} // namespace
 
 BlockReport Analysis::blockers(const std::string& from, const std::string& to) const {
     const Built& b = *impl_->built;
@@ -37,7 +17,7 @@ BlockReport Analysis::blockers(const std::string& from, const std::string& to) c
     if (!a || !t)
         throw std::invalid_argument("unknown node " + (a ? to : from));
     BlockReport out;
-    std::vector<NodeId> reached = reachedFrom(g, *a);
+    std::vector<NodeId> reached = reachOrder(g, *a);
     for (NodeId n : reached)
         out.reached.push_back(g.nodes()[n].name);
     std::sort(out.reached.begin(), out.reached.end());

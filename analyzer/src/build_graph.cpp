@@ -1,9 +1,12 @@
 #include "build_graph.h"
 
+#include "caller_classes.h"
 #include "flow_index.h"
 #include "service_kb.h"
 
 #include <algorithm>
+#include <map>
+#include <tuple>
 
 namespace bulkhead::analyzer {
 namespace {
@@ -117,93 +120,162 @@ std::vector<rpc::Landing> adminSubject(const rpc::System& sys, const rpc::Caller
     }
 }
 
-void addRpcEdges(const model::Policy& p, Built& b) {
-    rpc::Universe u = rpc::universeOf(b.system, *b.evaluator);
-    // Per caller, the (landing, needs-ask) pairs that have their edges already: the same
-    // fact from a later target would be dropped by seal() (the first created stays), so it
-    // is skipped before it is built. Bit 1: plain, bit 2: ask.
-    std::vector<std::uint8_t> made(b.graph.nodes().size(), 0);
-    std::vector<NodeId> touched;
-    for (const auto& [service, args] : u.services) {
-        ServiceNature nature = serviceNature(p, service);
+// The rpc edges of one (service, argument), as groups: one caller per class is evaluated
+// (caller_classes.h), its landings are split by (needs-ask, deciding rule), and classes with
+// the same landings under the same label share one group.
+class RpcGroups {
+public:
+    RpcGroups(const model::Policy& p, Built& b, const rpc::Universe& u)
+        : p_(p), b_(b), u_(u), made_(b.graph.nodes().size(), 0),
+          origin_(2, std::vector<const rpc::Rule*>(b.graph.nodes().size(), nullptr)) {}
+
+    void add(const std::string& service, const std::string& arg,
+             const std::vector<std::vector<std::size_t>>& classes) {
+        ServiceNature nature = serviceNature(p_, service);
         bool adminApi = isAdminApi(service);
-        for (const std::string& arg : args) {
-            for (const rpc::Caller& c : u.callers) {
-                NodeId from = nodeOf(b.graph, c.qube, c.disposable);
-                for (NodeId n : touched)
-                    made[n] = 0;
-                touched.clear();
-                std::vector<const rpc::Rule*> first = b.evaluator->firstMatches(service, arg, c, u);
-                std::optional<std::vector<rpc::Landing>> askCache;
-                // Every ask without target= offers the same list: walk it once per caller.
-                bool listDone = false, listHasDom0 = false;
-                for (std::size_t ti = 0; ti < u.targets.size(); ++ti) {
-                    if (!first[ti] || first[ti]->action == rpc::Rule::Action::Deny)
-                        continue;
-                    const rpc::Target& t = u.targets[ti];
-                    rpc::Decision d =
-                        b.evaluator->outcome(first[ti], service, arg, c, t, nullptr, askCache);
-                    if (d.result == rpc::Decision::Result::Deny)
-                        continue;
-                    bool list = d.askList && !adminApi;
-                    if (list && listDone) {
-                        if (listHasDom0 && nature.dom0Hardened)
-                            b.assumptions.emplace(service + " calls into dom0 are parsed "
-                                                            "defensively by dom0 (Qubes' design)",
-                                                  d.rule->range);
-                        continue;
-                    }
-                    listDone = listDone || list;
-                    std::vector<rpc::Landing> landings = d.landings;
-                    model::DataDirection direction = nature.direction;
-                    if (adminApi) {
-                        // The Admin API runs in dom0 and acts on the qube the call names:
-                        // that qube is what the caller reads or controls (dom0 itself for a
-                        // global call such as admin.vm.List).
-                        // qubesd in dom0 answers the call from its own records: a read
-                        // pulls from dom0, not from the subject; a change pushes into the
-                        // subject. The subject never acts on the caller.
-                        bool read = adminReadOnly(service);
-                        landings = read ? std::vector<rpc::Landing>{{false, 0}}
-                                        : adminSubject(b.system, c, t);
-                        direction = read ? model::DataDirection::Pull : model::DataDirection::Push;
-                    }
-                    bool ask = d.result == rpc::Decision::Result::Ask;
-                    for (const rpc::Landing& l : landings) {
-                        NodeId to = nodeOf(b.graph, l.qube, l.disposable);
-                        if (to == from)
-                            continue; // acting on itself gives nothing new
-                        if (to == model::Policy::dom0 && nature.dom0Hardened) {
-                            listHasDom0 = listHasDom0 || list;
-                            b.assumptions.emplace(service + " calls into dom0 are parsed "
-                                                            "defensively by dom0 (Qubes' design)",
-                                                  d.rule->range);
-                            continue;
-                        }
-                        std::uint8_t bit = ask ? 2 : 1;
-                        if (made[to] & bit)
-                            continue;
-                        if (!made[to])
-                            touched.push_back(to);
-                        made[to] = static_cast<std::uint8_t>(made[to] | bit);
-                        Edge e;
-                        e.from = from;
-                        e.to = to;
-                        e.kind = nature.kind;
-                        e.needsAsk = ask;
-                        e.service = service;
-                        e.argument = arg;
-                        e.detail = (service.empty() ? "any other service" : service) + arg +
-                                   " from " + b.graph.nodes()[from].name + " to " +
-                                   b.graph.nodes()[to].name;
-                        e.origin = d.rule->range;
-                        e.initiator = from;
-                        e.responder = to;
-                        addDirected(b.graph, std::move(e), direction);
-                    }
-                }
+        model::DataDirection direction = nature.direction;
+        if (adminApi)
+            direction =
+                adminReadOnly(service) ? model::DataDirection::Pull : model::DataDirection::Push;
+        // An Admin API call lands on its subject, not on the decision's target: a decision
+        // that only its own caller is denied (a loopback, an ask list of itself alone) would
+        // still land elsewhere. Each caller is evaluated as it is, alone.
+        std::vector<std::vector<std::size_t>> alone;
+        if (adminApi)
+            for (std::size_t i = 0; i < u_.callers.size(); ++i)
+                alone.push_back({i});
+        // (needs-ask, origin, landings) -> the callers of every class that got them.
+        std::map<std::tuple<bool, SourceRange, std::vector<NodeId>>, std::vector<NodeId>> blocks;
+        for (const std::vector<std::size_t>& members : adminApi ? alone : classes) {
+            landings(service, arg, u_.callers[members.front()], nature, adminApi);
+            std::map<std::pair<bool, SourceRange>, std::vector<NodeId>> byLabel;
+            for (NodeId to : touched_) {
+                for (std::size_t bit = 0; bit < 2; ++bit)
+                    if (origin_[bit][to])
+                        byLabel[{bit == 1, origin_[bit][to]->range}].push_back(to);
+                made_[to] = 0;
+                origin_[0][to] = origin_[1][to] = nullptr;
+            }
+            touched_.clear();
+            for (auto& [label, to] : byLabel) {
+                std::sort(to.begin(), to.end());
+                std::vector<NodeId>& callers = blocks[{label.first, label.second, std::move(to)}];
+                for (std::size_t i : members)
+                    callers.push_back(
+                        nodeOf(b_.graph, u_.callers[i].qube, u_.callers[i].disposable));
             }
         }
+        for (auto& [key, callers] : blocks) {
+            std::sort(callers.begin(), callers.end());
+            EdgeGroup g;
+            g.proto.kind = nature.kind;
+            g.proto.needsAsk = std::get<0>(key);
+            g.proto.service = service;
+            g.proto.argument = arg;
+            g.proto.origin = std::get<1>(key);
+            g.proto.detail = (service.empty() ? "any other service" : service) + arg;
+            const std::vector<NodeId>& to = std::get<2>(key);
+            if (direction != model::DataDirection::Pull) {
+                g.from = callers;
+                g.to = to;
+                g.initiatorIsFrom = true;
+                b_.graph.addGroup(g);
+            }
+            if (direction != model::DataDirection::Push) {
+                g.from = to;
+                g.to = callers;
+                g.initiatorIsFrom = false;
+                b_.graph.addGroup(std::move(g));
+            }
+        }
+    }
+
+private:
+    // The landings of caller c as if it could land on itself (its class's common answer;
+    // for the Admin API, c's own answer),
+    // each (landing, needs-ask) with the rule of the first target that gives it, which is the
+    // edge seal() kept when every caller was evaluated. Bit 0: plain, bit 1: ask.
+    void landings(const std::string& service, const std::string& arg, const rpc::Caller& c,
+                  const ServiceNature& nature, bool adminApi) {
+        std::vector<const rpc::Rule*> first = b_.evaluator->firstMatches(service, arg, c, u_);
+        std::optional<std::vector<rpc::Landing>> askCache;
+        // Every ask without target= offers the same list: walk it once.
+        bool listDone = false, listHasDom0 = false;
+        for (std::size_t ti = 0; ti < u_.targets.size(); ++ti) {
+            const rpc::Rule* r = first[ti];
+            if (!r || r->action == rpc::Rule::Action::Deny)
+                continue;
+            // An ask without target= offers the list walked already (not empty, or it would
+            // not have been walked): nothing new, and no copy of the list per target.
+            if (listDone && !adminApi && r->action == rpc::Rule::Action::Ask && !r->redirect) {
+                if (listHasDom0 && nature.dom0Hardened)
+                    assume(service, *r);
+                continue;
+            }
+            const rpc::Target& t = u_.targets[ti];
+            rpc::Decision d =
+                b_.evaluator->outcome(first[ti], service, arg, c, t, nullptr, askCache, !adminApi);
+            if (d.result == rpc::Decision::Result::Deny)
+                continue;
+            bool list = d.askList && !adminApi;
+            if (list && listDone) {
+                if (listHasDom0 && nature.dom0Hardened)
+                    assume(service, *d.rule);
+                continue;
+            }
+            listDone = listDone || list;
+            std::vector<rpc::Landing> landings = d.landings;
+            if (adminApi) {
+                // The Admin API runs in dom0 and acts on the qube the call names: that qube
+                // is what the caller reads or controls (dom0 itself for a global call such
+                // as admin.vm.List). qubesd in dom0 answers the call from its own records:
+                // a read pulls from dom0, not from the subject; a change pushes into the
+                // subject. The subject never acts on the caller.
+                landings = adminReadOnly(service) ? std::vector<rpc::Landing>{{false, 0}}
+                                                  : adminSubject(b_.system, c, t);
+            }
+            std::size_t bit = d.result == rpc::Decision::Result::Ask ? 1 : 0;
+            for (const rpc::Landing& l : landings) {
+                NodeId to = nodeOf(b_.graph, l.qube, l.disposable);
+                // The caller's own node stays: other callers of its class land there. Each
+                // caller leaves out its own node when the group is expanded.
+                if (to == model::Policy::dom0 && nature.dom0Hardened) {
+                    listHasDom0 = listHasDom0 || list;
+                    assume(service, *d.rule);
+                    continue;
+                }
+                if (origin_[bit][to])
+                    continue;
+                if (!made_[to])
+                    touched_.push_back(to);
+                made_[to] = 1;
+                origin_[bit][to] = d.rule;
+            }
+        }
+    }
+
+    void assume(const std::string& service, const rpc::Rule& r) {
+        b_.assumptions.emplace(service + " calls into dom0 are parsed defensively by dom0 "
+                                         "(Qubes' design)",
+                               r.range);
+    }
+
+    const model::Policy& p_;
+    Built& b_;
+    const rpc::Universe& u_;
+    std::vector<std::uint8_t> made_;                    // by node: has a landing
+    std::vector<std::vector<const rpc::Rule*>> origin_; // [bit][node]: the deciding rule
+    std::vector<NodeId> touched_;
+};
+
+void addRpcEdges(const model::Policy& p, Built& b) {
+    rpc::Universe u = rpc::universeOf(b.system, *b.evaluator);
+    RpcGroups groups(p, b, u);
+    for (const auto& [service, args] : u.services) {
+        std::vector<std::vector<std::size_t>> classes =
+            rpc::callerClasses(*b.evaluator, service, u);
+        for (const std::string& arg : args)
+            groups.add(service, arg, classes);
     }
 }
 

@@ -4,7 +4,6 @@
 // target and is closed under every usable edge; it is re-checked here edge by edge.
 #include "graph.h"
 
-#include <functional>
 #include <optional>
 #include <vector>
 
@@ -15,14 +14,33 @@ struct Certificate {
     std::size_t reachable = 0;
 };
 
-// Nothing when Z3 finds the encoding unsatisfiable (an escape exists) or gives up.
+// Nothing when Z3 finds the encoding unsatisfiable (an escape exists) or gives up. A group
+// whose pairs are all usable goes through hubs (R_f -> in for its sources, in -> out, out ->
+// R_t for its landings; groups with the same sides share them): exact, since the only
+// pairs it adds are f -> f, tautologies.
 std::optional<Certificate> certifyIsolation(const Graph& g, const std::vector<NodeId>& sources,
                                             const std::vector<NodeId>& targets,
-                                            const std::function<bool(const Edge&)>& usable);
+                                            const EdgeFilter& usable);
 
-// Independent check of a certificate: closed, contains the sources, avoids the targets.
+// Independent check of a certificate: closed, contains the sources, avoids the targets. A
+// group in O(|from| + |to|): once one of its sources is in, every landing must be.
 bool checkCertificate(const Graph& g, const Certificate& c, const std::vector<NodeId>& sources,
-                      const std::vector<NodeId>& targets,
-                      const std::function<bool(const Edge&)>& usable);
+                      const std::vector<NodeId>& targets, const EdgeFilter& usable);
+
+// Calls f(pair edge) for every usable pair of a group whose use is Some.
+template <class F> void forUsablePairs(const EdgeGroup& grp, const EdgeFilter& usable, F&& f) {
+    Edge e = grp.proto;
+    for (NodeId a : grp.from)
+        for (NodeId b : grp.to) {
+            if (a == b)
+                continue;
+            e.from = a;
+            e.to = b;
+            e.initiator = grp.initiatorIsFrom ? a : b;
+            e.responder = grp.initiatorIsFrom ? b : a;
+            if (usable.edge(e))
+                f(e);
+        }
+}
 
 } // namespace bulkhead::analyzer

@@ -62,43 +62,218 @@ void Graph::seal() {
         firstEdge_[edges_[k].from] = k;
     for (std::size_t n = nodes_.size(); n-- > 0;)
         firstEdge_[n] = std::min(firstEdge_[n], firstEdge_[n + 1]);
+    groupsFrom_.assign(nodes_.size(), {});
+    for (std::size_t gi = 0; gi < groups_.size(); ++gi)
+        for (NodeId f : groups_[gi].from)
+            groupsFrom_[f].push_back(static_cast<std::uint32_t>(gi));
 }
 
-std::optional<std::vector<std::size_t>>
-shortestPath(const Graph& g, const std::vector<NodeId>& sources, const std::vector<NodeId>& targets,
-             const std::function<bool(const Edge&)>& usable) {
-    std::vector<bool> isTarget(g.nodes().size(), false);
-    for (NodeId t : targets)
-        isTarget[t] = true;
-    std::vector<std::optional<std::size_t>> parent(g.nodes().size());
-    std::vector<bool> seen(g.nodes().size(), false);
-    std::deque<NodeId> queue;
-    for (NodeId s : sources) {
-        seen[s] = true;
-        queue.push_back(s);
+std::size_t EdgeGroup::pairs() const {
+    std::size_t both = 0;
+    for (std::size_t i = 0, j = 0; i < from.size() && j < to.size();) {
+        if (from[i] < to[j])
+            ++i;
+        else if (to[j] < from[i])
+            ++j;
+        else
+            ++both, ++i, ++j;
     }
-    while (!queue.empty()) {
-        NodeId u = queue.front();
-        queue.pop_front();
-        for (std::size_t i = g.firstEdge(u); i < g.firstEdge(u + 1); ++i) {
-            const Edge& e = g.edges()[i];
-            if (!usable(e))
-                continue;
-            if (isTarget[e.to]) {
-                std::vector<std::size_t> path{i};
-                for (NodeId at = u; parent[at]; at = g.edges()[*parent[at]].from)
-                    path.push_back(*parent[at]);
-                std::reverse(path.begin(), path.end());
-                return path;
+    return from.size() * to.size() - both;
+}
+
+EdgeFilter EdgeFilter::all() {
+    return {[](const Edge&) { return true; }, [](const Edge&) { return Use::All; }};
+}
+
+void Graph::addGroup(EdgeGroup g) {
+    groups_.push_back(std::move(g));
+}
+
+Edge Graph::pairEdge(const EdgeGroup& g, NodeId from, NodeId to) const {
+    Edge e = g.proto;
+    e.from = from;
+    e.to = to;
+    e.initiator = g.initiatorIsFrom ? from : to;
+    e.responder = g.initiatorIsFrom ? to : from;
+    e.detail += " from " + nodes_[e.initiator].name + " to " + nodes_[e.responder].name;
+    return e;
+}
+
+std::size_t Graph::edgeCount() const {
+    std::size_t n = edges_.size();
+    for (const EdgeGroup& g : groups_)
+        n += g.pairs();
+    return n;
+}
+
+namespace {
+
+// An edge of the search: a concrete edge, or one pair of a group.
+struct Ref {
+    static constexpr std::size_t kGroup = SIZE_MAX;
+    std::size_t concrete = kGroup;
+    std::uint32_t group = 0;
+    NodeId from = 0, to = 0;
+};
+
+class Search {
+public:
+    Search(const Graph& g, const EdgeFilter& usable) : g_(g), usable_(usable) {
+        std::size_t n = g.nodes().size();
+        isTarget_.assign(n, false);
+        seen_.assign(n, false);
+        offered_.assign(n, false);
+        best_.resize(n);
+        parent_.resize(n);
+        use_.assign(g.groups().size(), kUnknown);
+        done_.assign(g.groups().size(), false);
+    }
+
+    // Breadth-first from the sources; stops at the first target (returned), else nothing.
+    std::optional<NodeId> run(const std::vector<NodeId>& sources,
+                              const std::vector<NodeId>& targets) {
+        for (NodeId t : targets)
+            isTarget_[t] = true;
+        std::deque<NodeId> queue;
+        for (NodeId s : sources) {
+            if (!seen_[s])
+                order_.push_back(s);
+            seen_[s] = true;
+            queue.push_back(s);
+        }
+        while (!queue.empty()) {
+            NodeId u = queue.front();
+            queue.pop_front();
+            expand(u);
+            std::sort(offers_.begin(), offers_.end());
+            for (NodeId v : offers_)
+                if (isTarget_[v]) {
+                    hit_ = best_[v];
+                    return v;
+                }
+            for (NodeId v : offers_) {
+                offered_[v] = false;
+                seen_[v] = true;
+                parent_[v] = best_[v];
+                order_.push_back(v);
+                queue.push_back(v);
             }
-            if (seen[e.to])
-                continue;
-            seen[e.to] = true;
-            parent[e.to] = i;
-            queue.push_back(e.to);
+            offers_.clear();
+        }
+        return std::nullopt;
+    }
+
+    std::vector<Edge> path() const {
+        std::vector<Edge> out{edgeOf(hit_)};
+        for (NodeId at = hit_.from; parent_[at]; at = parent_[at]->from)
+            out.push_back(edgeOf(*parent_[at]));
+        std::reverse(out.begin(), out.end());
+        return out;
+    }
+    const std::vector<NodeId>& order() const { return order_; }
+
+private:
+    static constexpr std::uint8_t kUnknown = 255;
+
+    Edge edgeOf(const Ref& r) const {
+        return r.concrete != Ref::kGroup ? g_.edges()[r.concrete]
+                                         : g_.pairEdge(g_.groups()[r.group], r.from, r.to);
+    }
+    const Edge& label(const Ref& r) const {
+        return r.concrete != Ref::kGroup ? g_.edges()[r.concrete] : g_.groups()[r.group].proto;
+    }
+    NodeId initiator(const Ref& r) const {
+        if (r.concrete != Ref::kGroup)
+            return g_.edges()[r.concrete].initiator;
+        return g_.groups()[r.group].initiatorIsFrom ? r.from : r.to;
+    }
+    // seal()'s order among the edges of one (from, to) pair.
+    bool less(const Ref& a, const Ref& b) const {
+        const Edge& x = label(a);
+        const Edge& y = label(b);
+        NodeId ia = initiator(a), ib = initiator(b);
+        return std::tie(x.kind, x.service, x.argument, x.needsAsk, ia) <
+               std::tie(y.kind, y.service, y.argument, y.needsAsk, ib);
+    }
+    bool wanted(NodeId v) const { return isTarget_[v] || !seen_[v]; }
+    void offer(NodeId v, const Ref& r) {
+        if (!offered_[v]) {
+            offered_[v] = true;
+            best_[v] = r;
+            offers_.push_back(v);
+        } else if (less(r, best_[v])) {
+            best_[v] = r;
         }
     }
-    return std::nullopt;
+
+    void expand(NodeId u) {
+        for (std::size_t i = g_.firstEdge(u); i < g_.firstEdge(u + 1); ++i) {
+            const Edge& e = g_.edges()[i];
+            if (wanted(e.to) && usable_.edge(e))
+                offer(e.to, Ref{i, 0, u, e.to});
+        }
+        for (std::uint32_t gi : g_.groupsFrom(u)) {
+            if (done_[gi])
+                continue;
+            const EdgeGroup& grp = g_.groups()[gi];
+            if (use_[gi] == kUnknown)
+                use_[gi] = static_cast<std::uint8_t>(usable_.group(grp.proto));
+            auto use = static_cast<Use>(use_[gi]);
+            if (use == Use::None) {
+                done_[gi] = true;
+                continue;
+            }
+            // Once every landing is seen and none is a target, no member gains anything.
+            if (std::none_of(grp.to.begin(), grp.to.end(), [&](NodeId v) { return wanted(v); })) {
+                done_[gi] = true;
+                continue;
+            }
+            std::optional<Edge> scratch;
+            for (NodeId v : grp.to) {
+                if (v == u || !wanted(v))
+                    continue;
+                if (use == Use::Some) {
+                    if (!scratch)
+                        scratch = grp.proto;
+                    scratch->from = u;
+                    scratch->to = v;
+                    scratch->initiator = grp.initiatorIsFrom ? u : v;
+                    scratch->responder = grp.initiatorIsFrom ? v : u;
+                    if (!usable_.edge(*scratch))
+                        continue;
+                }
+                offer(v, Ref{Ref::kGroup, gi, u, v});
+            }
+        }
+    }
+
+    const Graph& g_;
+    const EdgeFilter& usable_;
+    std::vector<bool> isTarget_, seen_, offered_;
+    std::vector<Ref> best_;
+    std::vector<std::optional<Ref>> parent_;
+    std::vector<std::uint8_t> use_; // by group: a Use, or kUnknown
+    std::vector<bool> done_;
+    std::vector<NodeId> offers_, order_;
+    Ref hit_;
+};
+
+} // namespace
+
+std::optional<std::vector<Edge>> shortestPath(const Graph& g, const std::vector<NodeId>& sources,
+                                              const std::vector<NodeId>& targets,
+                                              const EdgeFilter& usable) {
+    Search s(g, usable);
+    if (!s.run(sources, targets))
+        return std::nullopt;
+    return s.path();
+}
+
+std::vector<NodeId> reachOrder(const Graph& g, NodeId start) {
+    EdgeFilter all = EdgeFilter::all();
+    Search s(g, all);
+    s.run({start}, {});
+    return s.order();
 }
 
 } // namespace bulkhead::analyzer

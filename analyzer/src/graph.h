@@ -54,12 +54,42 @@ struct Edge {
 // Canonical text of a service's protocols and ports ("tcp/22,80-90 udp/53").
 std::string matchesKey(const std::vector<model::ServiceMatch>& matches);
 
+// A block of rpc edges with one label (docs/performance.md, "class edges"): every f => t with
+// f in `from`, t in `to` and f != t. The label is `proto` (kind, needs-ask, service, argument,
+// origin; its nodes are unset and its detail is the call's "service+argument" text). The
+// initiator (the caller) is f when the data moves with the call, t when it comes back.
+struct EdgeGroup {
+    std::vector<NodeId> from, to; // sorted, distinct
+    Edge proto;
+    bool initiatorIsFrom = true;
+    std::size_t pairs() const; // |from| x |to| minus the nodes in both
+};
+
+// Which edges a question may use. edge: a concrete edge, or one pair of a group. group: the
+// answer for all pairs of a group at once from its label, or Some when edge() must decide per
+// pair (a waiver that names a source or target).
+enum class Use : std::uint8_t { None, All, Some };
+struct EdgeFilter {
+    std::function<bool(const Edge&)> edge;
+    std::function<Use(const Edge& proto)> group;
+    static EdgeFilter all();
+};
+
 class Graph {
 public:
     NodeId add(Node n);
     void addEdge(Edge e);
     const std::vector<Node>& nodes() const { return nodes_; }
+    // The concrete edges (facts, flows); rpc edges are in groups().
     const std::vector<Edge>& edges() const { return edges_; }
+    void addGroup(EdgeGroup g);
+    const std::vector<EdgeGroup>& groups() const { return groups_; }
+    // After seal(): the groups with node n in their `from` side.
+    const std::vector<std::uint32_t>& groupsFrom(NodeId n) const { return groupsFrom_.at(n); }
+    // One pair of a group as a concrete edge (with its detail text).
+    Edge pairEdge(const EdgeGroup& g, NodeId from, NodeId to) const;
+    // Concrete edges plus every pair of every group.
+    std::size_t edgeCount() const;
     std::optional<NodeId> disposablesOf(model::QubeId dvm) const;
     std::optional<NodeId> externalNode(const std::string& name) const;
     // Edges sorted (from, to, kind, service) and duplicates of the same fact dropped, so every
@@ -72,15 +102,23 @@ private:
     std::vector<Node> nodes_;
     std::vector<Edge> edges_;
     std::vector<std::size_t> firstEdge_; // by node, plus one past the last
+    std::vector<EdgeGroup> groups_;
+    std::vector<std::vector<std::uint32_t>> groupsFrom_; // by node
     // Looked up for every rpc landing and literal: kept as indexes, not scans.
     std::map<model::QubeId, NodeId> disposables_;
     std::map<std::string, NodeId, std::less<>> externals_;
 };
 
-// Edge indices of a shortest usable path from any source to any target, in hop order (one
-// hop at least). Breadth-first over the sealed edge order, so the answer is deterministic.
-std::optional<std::vector<std::size_t>>
-shortestPath(const Graph& g, const std::vector<NodeId>& sources, const std::vector<NodeId>& targets,
-             const std::function<bool(const Edge&)>& usable);
+// The edges of a shortest usable path from any source to any target, in hop order (one hop
+// at least). Breadth-first; a node's neighbours are taken in ascending order, each through
+// its least usable edge by (kind, service, argument, needs-ask, initiator), which is the
+// order seal() gives concrete edges: the answer is deterministic. Groups are expanded only
+// when one of their members is dequeued, and dropped once all their landings are seen.
+std::optional<std::vector<Edge>> shortestPath(const Graph& g, const std::vector<NodeId>& sources,
+                                              const std::vector<NodeId>& targets,
+                                              const EdgeFilter& usable);
+
+// Every node reached from start over any edge, in breadth-first discovery order.
+std::vector<NodeId> reachOrder(const Graph& g, NodeId start);
 
 } // namespace bulkhead::analyzer

@@ -187,9 +187,8 @@ std::vector<Hop> Analysis::path(const std::string& from, const std::string& to) 
     std::vector<Hop> hops;
     if (*a == *b)
         return hops;
-    auto found = shortestPath(g, {*a}, {*b}, [](const Edge&) { return true; });
-    for (std::size_t i : found.value_or(std::vector<std::size_t>{})) {
-        const Edge& e = g.edges()[i];
+    auto found = shortestPath(g, {*a}, {*b}, EdgeFilter::all());
+    for (const Edge& e : found.value_or(std::vector<Edge>{})) {
         hops.push_back({g.nodes()[e.from].name, g.nodes()[e.to].name,
                         std::string(model::edgeKindName(e.kind)) + (e.needsAsk ? ", ask" : ""),
                         e.detail, e.origin});
@@ -244,9 +243,17 @@ std::vector<NetWitness> Analysis::netWitnesses() const {
 std::vector<std::string> Analysis::edges() const {
     const Graph& g = impl_->built->graph;
     std::vector<std::string> out;
-    for (const Edge& e : g.edges())
-        out.push_back(g.nodes()[e.from].name + " => " + g.nodes()[e.to].name + " [" +
+    auto line = [&](NodeId from, NodeId to, const Edge& e) {
+        out.push_back(g.nodes()[from].name + " => " + g.nodes()[to].name + " [" +
                       std::string(model::edgeKindName(e.kind)) + (e.needsAsk ? ", ask" : "") + "]");
+    };
+    for (const Edge& e : g.edges())
+        line(e.from, e.to, e);
+    for (const EdgeGroup& grp : g.groups())
+        for (NodeId f : grp.from)
+            for (NodeId t : grp.to)
+                if (f != t)
+                    line(f, t, grp.proto);
     std::sort(out.begin(), out.end());
     out.erase(std::unique(out.begin(), out.end()), out.end());
     return out;

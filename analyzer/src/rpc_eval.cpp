@@ -70,6 +70,11 @@ Evaluator::Evaluator(const System& system, std::vector<Rule> rules)
         if (r.redirect)
             resolveName(*r.redirect);
     }
+    for (std::size_t q = 0; q < system_.qubes.size(); ++q) {
+        for (const std::string& tag : system_.qubes[q].tags)
+            byTag_[tag].push_back(q);
+        byType_[system_.qubes[q].type].push_back(q);
+    }
     for (const Rule& r : rules_)
         if (r.service != "*")
             byService_.try_emplace(r.service);
@@ -228,12 +233,18 @@ std::optional<Landing> Evaluator::resolve(const Token& t, const Caller& caller,
 }
 
 std::vector<Landing> Evaluator::askTargets(const std::string& service, const std::string& argument,
-                                           const Caller& caller, const SourceRange* skip) const {
+                                           const Caller& caller, const SourceRange* skip,
+                                           bool keepSelf) const {
     // collect_targets_for_ask: every rule matching service, argument and source, walked in
     // reverse; deny removes, allow and ask add, the target column or the redirect expanded.
     using K = Token::Kind;
-    std::set<std::pair<bool, std::size_t>> out; // (disposable, qube)
-    bool anyDispvm = false;                     // the bare @dispvm, resolved at the end
+    // Slots: qube q at q, a disposable of q at n + q, "@adminvm" at 2n.
+    const std::size_t n = system_.qubes.size();
+    std::vector<std::uint8_t> out(2 * n + 1, 0);
+    auto slot = [n](const std::pair<bool, std::size_t>& e) {
+        return e == kAdminvm ? 2 * n : e.first ? n + e.second : e.second;
+    };
+    bool anyDispvm = false; // the bare @dispvm, resolved at the end
     const std::vector<const Rule*>& candidates = rulesFor(service);
     for (auto it = candidates.rbegin(); it != candidates.rend(); ++it) {
         const Rule& r = **it;
@@ -273,39 +284,38 @@ std::vector<Landing> Evaluator::askTargets(const std::string& service, const std
                 expanded.emplace_back(true, *t.qube);
             break;
         case K::DispVMTag:
-            for (std::size_t q = 0; q < system_.qubes.size(); ++q)
-                if (system_.qubes[q].dispvmTemplate && hasTag(system_.qubes[q], t.value))
-                    expanded.emplace_back(true, q);
+            if (auto tagged = byTag_.find(t.value); tagged != byTag_.end())
+                for (std::size_t q : tagged->second)
+                    if (system_.qubes[q].dispvmTemplate)
+                        expanded.emplace_back(true, q);
             break;
         case K::Tag:
-            for (std::size_t q = 0; q < system_.qubes.size(); ++q)
-                if (hasTag(system_.qubes[q], t.value))
+            if (auto tagged = byTag_.find(t.value); tagged != byTag_.end())
+                for (std::size_t q : tagged->second)
                     expanded.emplace_back(false, q);
             break;
         case K::Type:
-            for (std::size_t q = 0; q < system_.qubes.size(); ++q)
-                if (system_.qubes[q].type == t.value)
+            if (auto typed = byType_.find(t.value); typed != byType_.end())
+                for (std::size_t q : typed->second)
                     expanded.emplace_back(false, q);
             break;
         default:
             break;
         }
-        for (const auto& e : expanded) {
-            if (r.action == Rule::Action::Deny)
-                out.erase(e);
-            else
-                out.insert(e);
-        }
+        for (const auto& e : expanded)
+            out[slot(e)] = r.action != Rule::Action::Deny;
         if (dispvm)
             anyDispvm = r.action != Rule::Action::Deny;
     }
     if (anyDispvm && defaultDispvmOf(caller))
-        out.emplace(true, *defaultDispvmOf(caller));
-    if (out.erase(kAdminvm))
-        out.emplace(false, 0);
-    std::vector<Landing> landings;
-    for (const auto& [disp, q] : out) {
-        if (!disp && !caller.disposable && q == caller.qube)
+        out[n + *defaultDispvmOf(caller)] = 1;
+    if (out[2 * n])
+        out[0] = 1;
+    std::vector<Landing> landings; // (disposable, qube) ascending, as Qubes' set gives them
+    for (std::size_t i = 0; i < 2 * n; ++i) {
+        bool disp = i >= n;
+        std::size_t q = disp ? i - n : i;
+        if (!out[i] || (!keepSelf && !disp && !caller.disposable && q == caller.qube))
             continue; // the source itself is never offered
         landings.push_back({disp, q});
     }
@@ -325,8 +335,8 @@ std::vector<const Rule*> Evaluator::forCaller(const std::string& service,
 
 Decision Evaluator::outcome(const Rule* rule, const std::string& service,
                             const std::string& argument, const Caller& caller, const Target& target,
-                            const SourceRange* skip,
-                            std::optional<std::vector<Landing>>& askCache) const {
+                            const SourceRange* skip, std::optional<std::vector<Landing>>& askCache,
+                            bool keepSelf) const {
     Decision d;
     if (!rule) {
         d.reason = "no matching rule found";
@@ -344,7 +354,7 @@ Decision Evaluator::outcome(const Rule* rule, const std::string& service,
             r.redirect ? resolve(*r.redirect, caller, d.reason) : resolve(target, caller, d.reason);
         if (!l)
             return d;
-        if (!l->disposable && !caller.disposable && l->qube == caller.qube) {
+        if (!keepSelf && !l->disposable && !caller.disposable && l->qube == caller.qube) {
             d.reason = "loopback qrexec connection not supported";
             return d;
         }
@@ -358,7 +368,7 @@ Decision Evaluator::outcome(const Rule* rule, const std::string& service,
             std::optional<Landing> l = resolve(*r.redirect, caller, d.reason);
             if (!l)
                 return d;
-            if (!l->disposable && !caller.disposable && l->qube == caller.qube) {
+            if (!keepSelf && !l->disposable && !caller.disposable && l->qube == caller.qube) {
                 d.reason = "loopback qrexec connection not supported";
                 return d;
             }
@@ -366,7 +376,7 @@ Decision Evaluator::outcome(const Rule* rule, const std::string& service,
         } else {
             // The ask list depends on the caller only, never on the target asked for.
             if (!askCache)
-                askCache = askTargets(service, argument, caller, skip);
+                askCache = askTargets(service, argument, caller, skip, keepSelf);
             d.landings = *askCache;
             d.askList = true;
         }
@@ -430,17 +440,29 @@ std::vector<const Rule*> Evaluator::firstMatches(const std::string& service,
     return out;
 }
 
-std::vector<std::vector<const Rule*>> Evaluator::matchingAll(const std::string& service,
-                                                             const std::string& argument,
-                                                             const Caller& caller,
-                                                             const Universe& u) const {
-    std::vector<std::vector<const Rule*>> out(u.targets.size());
+Evaluator::AllMatches Evaluator::matchingAll(const std::string& service,
+                                             const std::string& argument, const Caller& caller,
+                                             const Universe& u) const {
+    // (target, rule) in rule order, then placed by target (a counting sort keeps the order).
+    std::vector<std::pair<std::size_t, const Rule*>> pairs;
+    std::vector<const Rule*> last(u.targets.size(), nullptr);
     for (const Rule* r : forCaller(service, argument, caller, nullptr))
         u.index.visit(r->target, [&](std::size_t i) {
-            if ((out[i].empty() || out[i].back() != r) &&
-                targetMatches(r->target, caller, u.targets[i]))
-                out[i].push_back(r);
+            if (last[i] != r && targetMatches(r->target, caller, u.targets[i])) {
+                last[i] = r;
+                pairs.emplace_back(i, r);
+            }
         });
+    AllMatches out;
+    out.start.assign(u.targets.size() + 1, 0);
+    for (const auto& [i, r] : pairs)
+        ++out.start[i + 1];
+    for (std::size_t i = 0; i < u.targets.size(); ++i)
+        out.start[i + 1] += out.start[i];
+    out.rules.resize(pairs.size());
+    std::vector<std::size_t> at(out.start.begin(), out.start.end() - 1);
+    for (const auto& [i, r] : pairs)
+        out.rules[at[i]++] = r;
     return out;
 }
 
@@ -508,6 +530,14 @@ Universe universeOf(const System& sys, const Evaluator& evaluator) {
     }
     u.index = TargetIndex(sys, u.targets);
     return u;
+}
+
+std::vector<bool> Evaluator::namedSources(const std::string& service) const {
+    std::vector<bool> out(system_.qubes.size(), false);
+    for (const Rule* r : rulesFor(service))
+        if (r->source.kind == Token::Kind::Name && r->source.qube)
+            out[*r->source.qube] = true;
+    return out;
 }
 
 std::vector<std::string> Evaluator::services() const {

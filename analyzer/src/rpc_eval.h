@@ -5,6 +5,7 @@
 
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -140,15 +141,24 @@ public:
 
     // The decision of rule r (which matches the request) for it; null r: no rule matched.
     // askCache holds the caller's ask list once computed (it does not depend on the target).
+    // keepSelf: what the decision would be if the caller could land on itself (no loopback
+    // deny, the caller left in its ask list): the same for every caller of its class
+    // (caller_classes.h), which then drops only its own node.
     Decision outcome(const Rule* r, const std::string& service, const std::string& argument,
                      const Caller& caller, const Target& target, const SourceRange* skip,
-                     std::optional<std::vector<Landing>>& askCache) const;
+                     std::optional<std::vector<Landing>>& askCache, bool keepSelf = false) const;
 
-    // matching() for every target of the universe at once, by the same walk.
-    std::vector<std::vector<const Rule*>> matchingAll(const std::string& service,
-                                                      const std::string& argument,
-                                                      const Caller& caller,
-                                                      const Universe& u) const;
+    // matching() for every target of the universe at once, by the same walk: the rules of
+    // target i are rules[start[i] .. start[i + 1]), in order.
+    struct AllMatches {
+        std::vector<std::size_t> start;
+        std::vector<const Rule*> rules;
+        std::span<const Rule* const> operator[](std::size_t i) const {
+            return {rules.data() + start[i], start[i + 1] - start[i]};
+        }
+    };
+    AllMatches matchingAll(const std::string& service, const std::string& argument,
+                           const Caller& caller, const Universe& u) const;
 
     // Every rule that matches the request, in order: the first decides, the rest it beats.
     std::vector<const Rule*> matching(const std::string& service, const std::string& argument,
@@ -159,19 +169,23 @@ public:
     std::vector<std::string> arguments(const std::string& service) const;
     const std::vector<Rule>& rules() const { return rules_; }
 
+    // By qube id: whether a rule of the service names the qube as its source.
+    std::vector<bool> namedSources(const std::string& service) const;
+    std::optional<std::size_t> defaultDispvmOf(const Caller& c) const;
+    const SystemQube& info(const Caller& c) const;
+
 private:
     bool sourceMatches(const Token& t, const Caller& c) const;
     bool targetMatches(const Token& t, const Caller& c, const Target& r) const;
     bool ruleApplies(const Rule& r, const std::string& service, const std::string& argument) const;
     std::vector<Landing> askTargets(const std::string& service, const std::string& argument,
-                                    const Caller& caller, const SourceRange* skip) const;
+                                    const Caller& caller, const SourceRange* skip,
+                                    bool keepSelf) const;
     std::optional<Landing> resolve(const Token& t, const Caller& caller, std::string& why) const;
     std::optional<Landing> resolve(const Target& t, const Caller& caller, std::string& why) const;
-    const SystemQube& info(const Caller& c) const;
     // The rules of a service that match this argument and caller, in order.
     std::vector<const Rule*> forCaller(const std::string& service, const std::string& argument,
                                        const Caller& caller, const SourceRange* skip) const;
-    std::optional<std::size_t> defaultDispvmOf(const Caller& c) const;
 
     // The rules a service can match (its own and the '*' ones), in order: evaluation walks
     // these instead of every rule.
@@ -181,6 +195,8 @@ private:
     std::vector<Rule> rules_;
     std::map<std::string, std::vector<const Rule*>, std::less<>> byService_;
     std::vector<const Rule*> starOnly_; // for services no rule names
+    // Qubes by tag and by type, for the ask list's expansion of @tag: and @type: tokens.
+    std::map<std::string, std::vector<std::size_t>, std::less<>> byTag_, byType_;
 };
 
 template <class F> void TargetIndex::visit(const Token& t, F&& f) const {

@@ -1,5 +1,6 @@
 #include "rule_analysis.h"
 
+#include "caller_classes.h"
 #include "flow_index.h"
 
 #include <algorithm>
@@ -42,7 +43,142 @@ struct Facts {
     std::set<SourceRange> coveredBy; // the rules that decide its requests instead
     bool coveredBySameAction = true;
     std::optional<std::pair<std::string, SourceRange>> overridden; // example, earlier rule
+    // Bookkeeping of the walk (classView): the view and target it was last seen at, its
+    // place in that view, and the deciding rule last added to coveredBy.
+    std::size_t seenView = SIZE_MAX, seenTarget = SIZE_MAX, viewIndex = 0;
+    const rpc::Rule* lastCover = nullptr;
 };
+
+// One policy line as one class of callers sees it, for the facts that name a caller.
+struct RuleView {
+    static constexpr std::size_t kNone = SIZE_MAX;
+    Facts* facts = nullptr;
+    std::size_t firstTargets[2] = {kNone, kNone}; // the first two targets it matches
+    std::size_t overriddenAt = kNone;             // the first target another action decides
+    SourceRange overriddenBy;
+};
+struct ClassView {
+    std::vector<RuleView> rules; // the lines it matches, in the order first matched
+};
+
+// What a caller's own request would be decided as, from the decision of its class
+// (Evaluator::outcome with keepSelf): it never lands on itself.
+rpc::Decision forCaller(rpc::Decision d, const rpc::Caller& c) {
+    if (d.result == rpc::Decision::Result::Deny || c.disposable)
+        return d;
+    std::erase(d.landings, rpc::Landing{false, c.qube});
+    if (d.landings.empty())
+        d.result = rpc::Decision::Result::Deny;
+    return d;
+}
+
+bool sameDecision(const rpc::Decision& a, const rpc::Decision& b) {
+    return a.result == b.result && a.landings == b.landings;
+}
+
+// Whether some caller of the class would see the request to target ti decided otherwise
+// without line m (which decides it): the next matching line decides it then, with m left
+// out of the ask list too. The ask lists of the class are computed once.
+bool changes(const rpc::Evaluator& ev, const rpc::Universe& u, const std::string& service,
+             const std::string& arg, const std::vector<std::size_t>& members, std::size_t ti,
+             const rpc::Rule* m, const rpc::Rule* next,
+             std::optional<std::vector<rpc::Landing>>& withAsk,
+             std::optional<std::vector<rpc::Landing>>& withoutAsk) {
+    const rpc::Caller& rep = u.callers[members.front()];
+    const rpc::Target& t = u.targets[ti];
+    rpc::Decision with = ev.outcome(m, service, arg, rep, t, nullptr, withAsk, true);
+    rpc::Decision without = ev.outcome(next, service, arg, rep, t, &m->range, withoutAsk, true);
+    if (sameDecision(with, without))
+        return false;
+    // A caller that is in neither decision's landings sees them as they are.
+    for (std::size_t i : members) {
+        const rpc::Caller& c = u.callers[i];
+        rpc::Landing self{false, c.qube};
+        auto in = [&](const rpc::Decision& d) {
+            return std::find(d.landings.begin(), d.landings.end(), self) != d.landings.end();
+        };
+        if (c.disposable || (!in(with) && !in(without)) ||
+            !sameDecision(forCaller(with, c), forCaller(without, c)))
+            return true;
+    }
+    return false;
+}
+
+// Walks the matches of one class of callers once: the facts every caller of the class
+// shares (decides, covered by, changes something) go straight into facts; the rest is
+// kept per line for each caller's examples.
+ClassView classView(const rpc::Evaluator& ev, const rpc::Universe& u, const std::string& service,
+                    const std::string& arg, const std::vector<std::size_t>& members,
+                    const std::vector<Facts*>& factsOf, std::size_t serial) {
+    ClassView view;
+    // Target-independent decisions (no allow without target=) repeat: remember the answer
+    // by (deciding rule, next rule).
+    std::map<std::pair<const rpc::Rule*, const rpc::Rule*>, bool> memo;
+    const rpc::Caller& rep = u.callers[members.front()];
+    rpc::Evaluator::AllMatches all = ev.matchingAll(service, arg, rep, u);
+    std::optional<std::vector<rpc::Landing>> withAsk;
+    std::map<SourceRange, std::optional<std::vector<rpc::Landing>>> withoutAsk;
+    for (std::size_t ti = 0; ti < u.targets.size(); ++ti) {
+        std::span<const rpc::Rule* const> matches = all[ti];
+        if (matches.empty())
+            continue;
+        const rpc::Rule& decider = *matches.front();
+        for (const rpc::Rule* m : matches) {
+            Facts* f = factsOf[static_cast<std::size_t>(m - ev.rules().data())];
+            if (!f || (f->seenView == serial && f->seenTarget == ti))
+                continue; // baseline line, or another expansion of the same line
+            Facts& x = *f;
+            bool fresh = x.seenView != serial;
+            x.seenTarget = ti;
+            if (fresh) {
+                x.seenView = serial;
+                x.viewIndex = view.rules.size();
+                view.rules.push_back(RuleView{&x, {ti, RuleView::kNone}, RuleView::kNone, {}});
+            }
+            RuleView& r = view.rules[x.viewIndex];
+            if (!fresh && r.firstTargets[1] == RuleView::kNone)
+                r.firstTargets[1] = ti;
+            if (decider.range == m->range) {
+                x.decides = true;
+                if (x.changesSomething)
+                    continue;
+                const rpc::Rule* next = nullptr;
+                for (const rpc::Rule* r2 : matches)
+                    if (r2->range != m->range) {
+                        next = r2;
+                        break;
+                    }
+                auto perTarget = [](const rpc::Rule* r2) {
+                    return r2 && r2->action == rpc::Rule::Action::Allow && !r2->redirect;
+                };
+                std::optional<bool> known;
+                if (!perTarget(m) && !perTarget(next))
+                    if (auto it = memo.find({m, next}); it != memo.end())
+                        known = it->second;
+                if (!known) {
+                    known = changes(ev, u, service, arg, members, ti, matches.front(), next,
+                                    withAsk, withoutAsk[m->range]);
+                    if (!perTarget(m) && !perTarget(next))
+                        memo.emplace(std::make_pair(m, next), *known);
+                }
+                x.changesSomething = *known;
+                continue;
+            }
+            if (x.lastCover != &decider) {
+                x.coveredBy.insert(decider.range);
+                x.lastCover = &decider;
+            }
+            if (decider.action != m->action) {
+                x.coveredBySameAction = false;
+                if (r.overriddenAt == RuleView::kNone) {
+                    r.overriddenAt = ti;
+                    r.overriddenBy = decider.range;
+                }
+            }
+        }
+    }
+    return view;
+}
 
 } // namespace
 
@@ -56,52 +192,55 @@ void analyzeRpcRules(const model::Policy& policy, const Built& built, Diagnostic
     for (const rpc::Rule& r : ev.rules())
         actionOf.emplace(r.range, r.action);
 
+    std::vector<Facts*> factsOf(ev.rules().size(), nullptr); // by rule index
+    for (std::size_t i = 0; i < ev.rules().size(); ++i)
+        if (auto f = facts.find(ev.rules()[i].range); f != facts.end())
+            factsOf[i] = &f->second;
+    std::size_t serial = 0; // of the class views, for Facts' bookkeeping
+
     rpc::Universe u = rpc::universeOf(sys, ev);
-    for (const auto& [service, args] : u.services)
-        for (const std::string& arg : args)
-            for (const rpc::Caller& c : u.callers) {
-                std::vector<std::vector<const rpc::Rule*>> all = ev.matchingAll(service, arg, c, u);
-                for (std::size_t ti = 0; ti < u.targets.size(); ++ti) {
+    for (const auto& [service, args] : u.services) {
+        // Callers of one class are matched by the same rules for every target
+        // (caller_classes.h): the matches are walked once per class, and only what names the
+        // caller (the examples) is taken per caller, in the order Qubes' requests come.
+        std::vector<std::vector<std::size_t>> classes = rpc::callerClasses(ev, service, u);
+        std::vector<std::size_t> classOf(u.callers.size());
+        for (std::size_t k = 0; k < classes.size(); ++k)
+            for (std::size_t i : classes[k])
+                classOf[i] = k;
+        for (const std::string& arg : args) {
+            std::vector<std::optional<ClassView>> views(classes.size());
+            for (std::size_t ci = 0; ci < u.callers.size(); ++ci) {
+                std::optional<ClassView>& view = views[classOf[ci]];
+                if (!view)
+                    view = classView(ev, u, service, arg, classes[classOf[ci]], factsOf, serial++);
+                const rpc::Caller& c = u.callers[ci];
+                auto request = [&](std::size_t ti) {
+                    return (service.empty() ? "any other service" : service) + arg + " from " +
+                           callerName(sys, c) + " to " + targetName(sys, u.targets[ti]);
+                };
+                // A call to itself makes a poor example: prefer any other.
+                auto loopback = [&](std::size_t ti) {
                     const rpc::Target& t = u.targets[ti];
-                    const std::vector<const rpc::Rule*>& matches = all[ti];
-                    if (matches.empty())
-                        continue;
-                    const rpc::Rule& decider = *matches.front();
-                    std::string request = (service.empty() ? "any other service" : service) + arg +
-                                          " from " + callerName(sys, c) + " to " +
-                                          targetName(sys, t);
-                    // A call to itself makes a poor example: prefer any other.
-                    bool loopback =
-                        !c.disposable && t.kind == rpc::Target::Kind::Qube && t.qube == c.qube;
-                    std::set<SourceRange> seen;
-                    for (const rpc::Rule* m : matches) {
-                        auto f = facts.find(m->range);
-                        if (f == facts.end() || !seen.insert(m->range).second)
-                            continue; // baseline line, or another expansion of the same line
-                        Facts& x = f->second;
-                        if (!x.matchedExample || (x.exampleIsLoopback && !loopback)) {
-                            x.matchedExample = request;
-                            x.exampleIsLoopback = loopback;
-                        }
-                        if (decider.range == m->range) {
-                            x.decides = true;
-                            if (!x.changesSomething) {
-                                rpc::Decision with = ev.evaluate(service, arg, c, t);
-                                rpc::Decision without = ev.evaluate(service, arg, c, t, &m->range);
-                                x.changesSomething = with.result != without.result ||
-                                                     with.landings != without.landings;
-                            }
-                            continue;
-                        }
-                        x.coveredBy.insert(decider.range);
-                        if (decider.action != m->action) {
-                            x.coveredBySameAction = false;
-                            if (!x.overridden)
-                                x.overridden = std::make_pair(request, decider.range);
-                        }
+                    return !c.disposable && t.kind == rpc::Target::Kind::Qube && t.qube == c.qube;
+                };
+                for (const RuleView& r : view->rules) {
+                    Facts& x = *r.facts;
+                    std::size_t example =
+                        loopback(r.firstTargets[0]) && r.firstTargets[1] != RuleView::kNone
+                            ? r.firstTargets[1]
+                            : r.firstTargets[0];
+                    bool exampleLoops = loopback(example);
+                    if (!x.matchedExample || (x.exampleIsLoopback && !exampleLoops)) {
+                        x.matchedExample = request(example);
+                        x.exampleIsLoopback = exampleLoops;
                     }
+                    if (!x.overridden && r.overriddenAt != RuleView::kNone)
+                        x.overridden = std::make_pair(request(r.overriddenAt), r.overriddenBy);
                 }
             }
+        }
+    }
 
     for (const model::RpcRule& r : policy.rpcRules) {
         const Facts& x = facts.at(r.range);

@@ -3,6 +3,10 @@
 // concern, qubes evaluated once for their whole class of interchangeable callers.
 #include "test_support.h"
 
+// White-box: the graph and its certificate (analyzer/src; no Z3 type in these headers).
+#include "certificate.h"
+#include "graph.h"
+
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -10,6 +14,7 @@
 #include <set>
 
 using namespace bulkhead;
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -106,4 +111,205 @@ assert no path from a to c via rpc;
         if (d.code == DiagCode::DesignAssumption)
             assumed.insert(d.range.begin.line);
     CHECK(assumed == std::set<std::uint32_t>{9, 10});
+}
+
+// ---------------------------------------------------------------- class edges
+
+namespace {
+
+// a1, a2, a3 cannot be told apart by any rule below unless a rule names one of them.
+const std::string kClassHead = R"(policy "t";
+trust low = red < high = blue;
+template tpl { trust high; }
+qube a1 { template tpl; trust low; tags x; }
+qube a2 { template tpl; trust low; tags x; }
+qube a3 { template tpl; trust low; tags x; }
+qube vault { template tpl; trust high; }
+)";
+
+struct ClassBuilt {
+    test::TempDir dir;
+    SourceManager sources;
+    std::unique_ptr<model::Policy> policy;
+    std::unique_ptr<analyzer::Analysis> analysis;
+};
+
+std::unique_ptr<ClassBuilt> buildClasses(const std::string& body) {
+    auto b = std::make_unique<ClassBuilt>();
+    std::vector<std::string> roots{b->dir.write("policy.bh", kClassHead + body).string()};
+    DiagnosticSink sink;
+    FrontendResult r = runFrontend(roots, b->sources, sink);
+    REQUIRE(sink.errorCount() == 0);
+    REQUIRE(r.policy);
+    b->policy = std::make_unique<model::Policy>(std::move(*r.policy));
+    b->analysis = analyzer::Analysis::build(*b->policy, {});
+    return b;
+}
+
+bool has(const std::vector<std::string>& edges, const std::string& line) {
+    return std::find(edges.begin(), edges.end(), line) != edges.end();
+}
+
+} // namespace
+
+TEST_CASE("interchangeable callers give the same edges as callers evaluated one by one") {
+    const std::string rules = "rpc qubes.Filecopy @anyvm -> @anyvm ask;\n"
+                              "rpc my.Get @anyvm -> vault allow;\n"
+                              "rpc my.Svc @anyvm -> @anyvm allow target=a1;\n";
+    // Rules that decide nothing but name a1, a2 and a3: each is then a class of its own.
+    const std::string naming = "rpc qubes.Filecopy a1 -> a2 deny;\n"
+                               "rpc qubes.Filecopy a2 -> a3 deny;\n"
+                               "rpc qubes.Filecopy a3 -> a1 deny;\n"
+                               "rpc my.Get a1 -> a2 deny;\nrpc my.Get a2 -> a3 deny;\n"
+                               "rpc my.Get a3 -> a1 deny;\nrpc my.Svc a1 -> a2 deny;\n"
+                               "rpc my.Svc a2 -> a3 deny;\nrpc my.Svc a3 -> a1 deny;\n";
+    auto grouped = buildClasses(rules);
+    auto alone = buildClasses(rules + naming);
+    std::vector<std::string> edges = grouped->analysis->edges();
+    CHECK(edges == alone->analysis->edges());
+    CHECK(has(edges, "a1 => a2 [rpc, ask]"));
+    CHECK(has(edges, "a2 => a1 [rpc, ask]"));
+    CHECK(has(edges, "a3 => vault [rpc]"));
+    CHECK(has(edges, "a2 => a1 [rpc]")); // my.Svc redirected to a1, data both ways
+    CHECK(has(edges, "a1 => a2 [rpc]"));
+    for (const std::string& e : edges)
+        CHECK(e.substr(0, e.find(" => ")) !=
+              e.substr(e.find(" => ") + 4, e.find(" [") - e.find(" => ") - 4));
+    // Witnesses name the real caller and landing of the pair.
+    std::vector<analyzer::Hop> path = grouped->analysis->path("a2", "a1");
+    REQUIRE(path.size() == 1);
+    CHECK(path.front().detail == "my.Svc from a2 to a1");
+    CHECK(path.front().detail == alone->analysis->path("a2", "a1").front().detail);
+    // a3's call redirected to a1 brings a1's data back to a3: named by its caller.
+    path = grouped->analysis->path("a1", "a3");
+    REQUIRE(path.size() == 1);
+    CHECK(path.front().detail == "my.Svc from a3 to a1");
+    CHECK(path.front().detail == alone->analysis->path("a1", "a3").front().detail);
+
+    // Edge counts too: a group counts its pairs, not its members.
+    test::Checked g = test::checkText(kClassHead + rules);
+    test::Checked a = test::checkText(kClassHead + rules + naming);
+    CHECK(g.analysis.edges == a.analysis.edges);
+}
+
+TEST_CASE("a qube named by a rule leaves its class") {
+    auto b = buildClasses("rpc my.Svc a1 -> vault allow;\n"
+                          "rpc my.Svc @anyvm -> @anyvm deny;\n");
+    std::vector<std::string> edges = b->analysis->edges();
+    CHECK(has(edges, "a1 => vault [rpc]"));
+    CHECK_FALSE(has(edges, "a2 => vault [rpc]"));
+    CHECK_FALSE(has(edges, "a3 => vault [rpc]"));
+}
+
+TEST_CASE("a waiver that names one member of a group removes that member's edges only") {
+    const std::string rules = "rpc qubes.Filecopy @tag:x -> @anyvm allow;\n";
+    // a1's own call to vault is waived; through a2 the path stays.
+    test::Checked r = test::checkText(kClassHead + rules +
+                                      "assert no path from a1 to vault via rpc except rpc "
+                                      "qubes.Filecopy a1 -> vault because \"r\";\n");
+    INFO(r.rendered);
+    CHECK(r.analysis.assertionsViolated == 1);
+    CHECK(r.rendered.find("a1 => a2 => vault") != std::string::npos);
+    // a2's call is not waived.
+    r = test::checkText(kClassHead + rules +
+                        "assert no path from a2 to vault via rpc except rpc qubes.Filecopy a1 "
+                        "-> vault because \"r\";\n");
+    CHECK(r.analysis.assertionsViolated == 1);
+    CHECK(r.rendered.find("a2 => vault (") != std::string::npos);
+    // Waiving every member's call closes it, with a certificate.
+    r = test::checkText(kClassHead + rules +
+                        "assert no path from a2 to vault via rpc except rpc qubes.Filecopy @tag:x "
+                        "-> vault because \"r\";\n");
+    CHECK(r.analysis.assertionsHeld == 1);
+    CHECK(r.analysis.certificatesChecked == 1);
+
+    // BH0906 (with a baseline): a waiver of one member's pair matches; one of a pair that no
+    // group holds (a member to itself) matches nothing.
+    test::TempDir dir;
+    fs::create_directories(dir.path() / "policy.d");
+    auto waiverCheck = [&](const std::string& waiver) {
+        fs::path p = dir.write("p.bh", kClassHead + rules + "assert no path from vault to a1 " +
+                                           waiver + " because \"r\";\n");
+        return test::runCli(
+            {"check", "--baseline", (dir.path() / "policy.d").string(), p.string()});
+    };
+    test::CliResult used = waiverCheck("except rpc qubes.Filecopy a1 -> vault");
+    CHECK(used.out.find("BH0906") == std::string::npos);
+    CHECK(used.err.find("BH0906") == std::string::npos);
+    test::CliResult self = waiverCheck("except rpc qubes.Filecopy a1 -> a1");
+    CHECK((self.out + self.err).find("BH0906") != std::string::npos);
+}
+
+TEST_CASE("a certificate with group hubs still certifies, and refuses what is not closed") {
+    using namespace analyzer;
+    Graph g;
+    for (const char* name : {"n0", "n1", "n2", "n3"}) {
+        Node n;
+        n.name = name;
+        g.add(std::move(n));
+    }
+    EdgeGroup grp;
+    grp.from = {1, 2};
+    grp.to = {1, 2, 3};
+    grp.proto.kind = model::EdgeKind::Rpc;
+    grp.proto.service = "my.Svc";
+    grp.proto.detail = "my.Svc";
+    g.addGroup(grp);
+    g.seal();
+    CHECK(g.edgeCount() == 4); // 1->2, 1->3, 2->1, 2->3
+    EdgeFilter all = EdgeFilter::all();
+
+    // Isolated: n1 reaches n2 and n3, never n0.
+    std::optional<Certificate> c = certifyIsolation(g, {1}, {0}, all);
+    REQUIRE(c);
+    CHECK(checkCertificate(g, *c, {1}, {0}, all));
+    CHECK_FALSE(shortestPath(g, {1}, {0}, all));
+    // Violated: n1 reaches n3, so no certificate, and the path is one hop.
+    CHECK_FALSE(certifyIsolation(g, {1}, {3}, all));
+    std::optional<std::vector<Edge>> path = shortestPath(g, {1}, {3}, all);
+    REQUIRE(path);
+    REQUIRE(path->size() == 1);
+    CHECK(path->front().detail == "my.Svc from n1 to n3");
+    // A forged invariant that leaves a landing out is refused, one with everything is not.
+    Certificate forged;
+    forged.invariant = {false, true, true, false};
+    CHECK_FALSE(checkCertificate(g, forged, {1}, {0}, all));
+    forged.invariant = {false, true, true, true};
+    CHECK(checkCertificate(g, forged, {1}, {0}, all));
+    // n3 is in no `from`: alone it reaches nothing, and the hub adds no pair n3 -> n3.
+    c = certifyIsolation(g, {3}, {0, 1, 2}, all);
+    REQUIRE(c);
+    CHECK(checkCertificate(g, *c, {3}, {0, 1, 2}, all));
+    // A group of one node to itself has no pair: nothing is reached.
+    Graph h;
+    for (const char* name : {"m0", "m1"}) {
+        Node n;
+        n.name = name;
+        h.add(std::move(n));
+    }
+    EdgeGroup self;
+    self.from = {1};
+    self.to = {1};
+    h.addGroup(self);
+    h.seal();
+    CHECK(h.edgeCount() == 0);
+    Certificate only;
+    only.invariant = {false, true};
+    CHECK(checkCertificate(h, only, {1}, {0}, all));
+}
+
+TEST_CASE("rule analysis per class: a rule that only lands a caller on itself changes nothing") {
+    // a1 alone (named): every call it allows is a loopback, denied as without the rule.
+    test::Checked alone = test::checkText(kClassHead + "rpc my.Svc a1 -> @anyvm ask target=a1;\n");
+    INFO(alone.rendered);
+    CHECK(alone.has(DiagCode::RuleRedundant));
+    // The class of a1, a2, a3: a2 and a3 are asked to call a1, so the rule changes something.
+    test::Checked cls =
+        test::checkText(kClassHead + "rpc my.Svc @tag:x -> @anyvm ask target=a1;\n");
+    INFO(cls.rendered);
+    CHECK_FALSE(cls.has(DiagCode::RuleRedundant));
+    // An allow to a qube of the class is a loopback for that qube only.
+    test::Checked to = test::checkText(kClassHead + "rpc my.Svc @tag:x -> a2 allow;\n");
+    INFO(to.rendered);
+    CHECK_FALSE(to.has(DiagCode::RuleRedundant));
 }

@@ -1,0 +1,18 @@
+#pragma once
+// Callers that Qubes' evaluation cannot tell apart for one service (docs/performance.md,
+// "class edges"): the same disposable-ness, type, tags and default_dispvm, and named as a
+// source by no rule of the service. Every rule matches all of a class or none of it, so its
+// callers get the same decisions up to landing on themselves: Evaluator::outcome with
+// keepSelf gives that common answer, from which each caller drops only its own node.
+#include "rpc_eval.h"
+
+#include <string>
+#include <vector>
+
+namespace bulkhead::analyzer::rpc {
+
+// Indices into u.callers: each class ascending, classes in the order of their first caller.
+std::vector<std::vector<std::size_t>> callerClasses(const Evaluator& ev, const std::string& service,
+                                                    const Universe& u);
+
+} // namespace bulkhead::analyzer::rpc
