@@ -34,10 +34,12 @@ void addTrustAssertions(model::Policy& p) {
     for (const model::Qube& q : p.qubes)
         if (q.trust)
             used[*q.trust] = true;
-    bool lower = false;
     for (model::LevelId l = 0; l < used.size(); ++l) {
         if (!used[l])
             continue;
+        bool lower = false;
+        for (model::LevelId k = 0; k < used.size(); ++k)
+            lower = lower || (used[k] && p.trust.less(k, l));
         if (lower) {
             model::Assertion integrity;
             integrity.from = {trustSelector(model::Comparator::Less, l)};
@@ -50,7 +52,6 @@ void addTrustAssertions(model::Policy& p) {
                                    model::EdgeKind::Admin};
             p.assertions.push_back(confidentiality);
         }
-        lower = true;
     }
     // dom0 sits above every label.
     model::Assertion dom0;
@@ -136,7 +137,15 @@ int runAudit(const AuditOptions& o, std::ostream& out, std::ostream& err,
         deployedRules.push_back({r, at});
     }
 
-    deployed::PolicyBuild build = deployed::buildPolicy(qubes, rules, run.sink);
+    std::vector<std::pair<model::Label, model::Label>> order;
+    if (!o.labels.empty()) {
+        std::optional<FileId> id = readSourceFile(o.labels, run.sources, run.sink, {});
+        auto parsed = id ? deployed::parseLabelOrder(*id, run.sources, run.sink) : std::nullopt;
+        if (!parsed)
+            return finish(kBadInput);
+        order = *parsed;
+    }
+    deployed::PolicyBuild build = deployed::buildPolicy(qubes, rules, run.sink, order);
     if (!build.policy)
         return finish(kBadInput);
     model::Policy& policy = *build.policy;

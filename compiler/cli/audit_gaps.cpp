@@ -78,6 +78,15 @@ void onUplink(const model::Policy& p, DiagnosticSink& sink) {
 
 void ruleGaps(const model::Policy& p, DiagnosticSink& sink) {
     for (const model::RpcRule& r : p.rpcRules) {
+        // Disposables call under their own name, never as @dispvm:X (qubes-formats.md §1.5).
+        K source = r.from.front().kind;
+        if (source == K::DispVMOf || source == K::DispVMTag)
+            sink.report(DiagCode::SourceNeverMatches, r.range,
+                        "'" + model::tokenText(p, r.from.front()) +
+                            "' as a source never matches: disposables call under their own "
+                            "name, so this line does nothing")
+                .hint("use @tag: on the dispvm-template (disposables inherit its tags), or "
+                      "@type:DispVM");
         if (r.action == model::RpcAction::Deny)
             continue;
         const model::RpcToken& from = r.from.front();

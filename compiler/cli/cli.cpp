@@ -119,6 +119,10 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
                          "the policy.d file name the policy compiles to (default "
                          "30-bulkhead.policy); drift compares the deployed files with that "
                          "file replaced by the compiled rules");
+    auditCmd->add_option("--labels", audit.labels,
+                         "a file ordering the labels as trust, lowest first, one chain a line "
+                         "(`red < yellow < black`); default red < orange < yellow < green < "
+                         "gray < blue < purple < black");
     auditCmd->add_option("--severity", audit.severities, "as for check");
     auditCmd->add_option("--format", audit.format, "as for check")
         ->check(CLI::IsMember({"text", "json", "sarif"}));

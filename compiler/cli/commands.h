@@ -48,6 +48,7 @@ struct AuditOptions {
     std::string systemInfo;              // internal.GetSystemInfo JSON
     std::vector<std::string> intent;     // the policy (*.bh) the system should follow: drift
     std::string qrexecFileName = "30-bulkhead.policy"; // where its compiled rules live
+    std::string labels; // a file with the label order, replacing Qubes' default chain
     std::vector<std::string> severities;
     std::string format = "text";
 };

@@ -279,3 +279,48 @@ TEST_CASE("drift: the compiled workstation deployed, one line edited, exactly th
     CHECK(edited.r.err.find("drift: qubes.Gpg from work-email to vault is allow vault here, "
                             "the policy says ask vault") != std::string::npos);
 }
+
+TEST_CASE("a @dispvm: source never matches") {
+    Audit bad = auditPolicy("qubes.Filecopy * @dispvm:@tag:builders work allow\n");
+    CHECK(bad.has("BH0810 30-user.policy:1"));
+    Audit good = auditPolicy("qubes.Filecopy * @type:DispVM work ask\n");
+    CHECK(good.count("BH0810") == 0);
+}
+
+TEST_CASE("a label order file replaces Qubes' default chain") {
+    test::TempDir tmp;
+    tmp.write("policy.d/30-user.policy", "qubes.Filecopy * untrusted work allow\n");
+    fs::path inv = tmp.write("inventory.txt", kInventory);
+    std::vector<std::string> base{"--policy-dir", (tmp.path() / "policy.d").string(),
+                                  "--inventory",  inv.string(),
+                                  "--legacy-dir", (tmp.path() / "none").string()};
+    // By default red is the lowest label: a file from untrusted into work (blue) leaks
+    // nothing of higher trust.
+    Audit byDefault = audit(base);
+    CHECK(byDefault.r.err.find("untrusted => work (confidentiality") == std::string::npos);
+
+    // Here red is trusted above blue: the same file carries red data down into blue.
+    fs::path order =
+        tmp.write("labels.txt", "# our own order\nblue < red < black\ngreen < black\n");
+    std::vector<std::string> withOrder = base;
+    withOrder.insert(withOrder.end(), {"--labels", order.string()});
+    Audit reordered = audit(withOrder);
+    INFO(reordered.r.err);
+    CHECK(reordered.r.exitCode != 2);
+    CHECK(reordered.r.err.find("assertion violated: untrusted => work (confidentiality") !=
+          std::string::npos);
+
+    fs::path bad = tmp.write("bad.txt", "red < pink\n");
+    std::vector<std::string> withBad = base;
+    withBad.insert(withBad.end(), {"--labels", bad.string()});
+    Audit unknown = audit(withBad);
+    CHECK(unknown.r.exitCode == 2);
+    CHECK(unknown.has("BH0111 bad.txt:1"));
+
+    fs::path cycle = tmp.write("cycle.txt", "red < blue\nblue < red\n");
+    std::vector<std::string> withCycle = base;
+    withCycle.insert(withCycle.end(), {"--labels", cycle.string()});
+    Audit cyclic = audit(withCycle);
+    CHECK(cyclic.r.exitCode == 2);
+    CHECK(cyclic.r.err.find("cycle") != std::string::npos);
+}

@@ -24,7 +24,9 @@ QubeKind kindOf(const Qube& q) {
 
 class Builder {
 public:
-    Builder(const std::vector<Qube>& qubes, DiagnosticSink& sink) : in_(qubes), sink_(sink) {}
+    Builder(const std::vector<Qube>& qubes, DiagnosticSink& sink,
+            const std::vector<std::pair<model::Label, model::Label>>& order)
+        : in_(qubes), sink_(sink), order_(order) {}
 
     PolicyBuild run(const std::vector<std::pair<QrexecRule, SourceRange>>& rules) {
         PolicyBuild out;
@@ -35,9 +37,14 @@ public:
         for (std::uint8_t i = 0; i <= static_cast<std::uint8_t>(model::Label::Black); ++i) {
             auto label = static_cast<model::Label>(i);
             levels.push_back({std::string(model::labelName(label)), label, {}});
-            below.push_back(i == 0 ? std::vector<model::LevelId>{}
-                                   : std::vector<model::LevelId>{model::LevelId(i - 1)});
+            if (order_.empty())
+                below.push_back(i == 0 ? std::vector<model::LevelId>{}
+                                       : std::vector<model::LevelId>{model::LevelId(i - 1)});
+            else
+                below.emplace_back();
         }
+        for (const auto& [lower, higher] : order_)
+            below[static_cast<std::size_t>(higher)].push_back(static_cast<model::LevelId>(lower));
         p.trust = model::TrustOrder(levels, below);
 
         model::Qube dom0;
@@ -224,6 +231,7 @@ private:
 
     const std::vector<Qube>& in_;
     DiagnosticSink& sink_;
+    const std::vector<std::pair<model::Label, model::Label>>& order_;
     std::map<std::string, model::QubeId> ids_, uuids_;
 };
 
@@ -231,8 +239,67 @@ private:
 
 PolicyBuild buildPolicy(const std::vector<Qube>& qubes,
                         const std::vector<std::pair<QrexecRule, SourceRange>>& rules,
-                        DiagnosticSink& sink) {
-    return Builder(qubes, sink).run(rules);
+                        DiagnosticSink& sink,
+                        const std::vector<std::pair<model::Label, model::Label>>& labelOrder) {
+    return Builder(qubes, sink, labelOrder).run(rules);
+}
+
+std::optional<std::vector<std::pair<model::Label, model::Label>>>
+parseLabelOrder(FileId file, const SourceManager& sources, DiagnosticSink& sink) {
+    const SourceFile& f = sources.file(file);
+    std::vector<std::pair<model::Label, model::Label>> pairs;
+    bool ok = true;
+    for (std::uint32_t line = 1; line <= f.lineStarts.size(); ++line) {
+        std::string text(f.line(line));
+        if (auto hash = text.find('#'); hash != std::string::npos)
+            text.erase(hash);
+        std::optional<model::Label> prev;
+        std::size_t start = 0;
+        while (start <= text.size()) {
+            std::size_t lt = text.find('<', start);
+            std::string word =
+                text.substr(start, lt == std::string::npos ? std::string::npos : lt - start);
+            auto b = word.find_first_not_of(" \t\r"), e = word.find_last_not_of(" \t\r");
+            word = b == std::string::npos ? "" : word.substr(b, e - b + 1);
+            auto column = static_cast<std::uint32_t>(start + 1);
+            if (!word.empty() || lt != std::string::npos || prev) {
+                std::optional<model::Label> label = model::labelFromName(word);
+                if (!label) {
+                    sink.report(DiagCode::BadInventory, {file, {line, column}, {line, column}},
+                                "'" + word + "' is not a Qubes label")
+                        .hint("labels, lowest trust first: red < orange < yellow < green < "
+                              "gray < blue < purple < black");
+                    ok = false;
+                    break;
+                }
+                if (prev)
+                    pairs.emplace_back(*prev, *label);
+                prev = label;
+            }
+            if (lt == std::string::npos)
+                break;
+            start = lt + 1;
+        }
+    }
+    // A cycle would make two labels each above the other: close the relation and look.
+    bool below[8][8] = {};
+    for (const auto& [lo, hi] : pairs)
+        below[static_cast<int>(lo)][static_cast<int>(hi)] = true;
+    for (int k = 0; k < 8; ++k)
+        for (int i = 0; i < 8; ++i)
+            for (int j = 0; j < 8; ++j)
+                below[i][j] = below[i][j] || (below[i][k] && below[k][j]);
+    for (int x = 0; x < 8; ++x)
+        if (below[x][x]) {
+            sink.report(DiagCode::BadInventory, {file, {1, 1}, {1, 1}},
+                        "the label order has a cycle through '" +
+                            std::string(model::labelName(static_cast<model::Label>(x))) + "'")
+                .hint("each line lists labels from lowest to highest trust");
+            return std::nullopt;
+        }
+    if (!ok)
+        return std::nullopt;
+    return pairs;
 }
 
 } // namespace bulkhead::deployed

@@ -37,14 +37,22 @@ std::vector<Qube> parseInventory(FileId file, const SourceManager& sources, Diag
 // template_for_dispvms, uuid, ...}}}. It says nothing of templates, netvms or addresses.
 std::vector<Qube> parseSystemInfo(FileId file, const SourceManager& sources, DiagnosticSink& sink);
 
+// A label order that replaces the default chain: lines of labels joined by '<', lowest
+// first (`red < yellow < black`), several lines for a partial order, '#' comments. Returns
+// the (lower, higher) pairs; errors (unknown label, a cycle) go to the sink.
+std::optional<std::vector<std::pair<model::Label, model::Label>>>
+parseLabelOrder(FileId file, const SourceManager& sources, DiagnosticSink& sink);
+
 // The deployed qrexec rules, each a model rule at its policy.d line. A rule naming a qube the
 // system does not have cannot match anything; it is left out and returned for the report.
 struct PolicyBuild {
     std::optional<model::Policy> policy;
     std::vector<std::pair<SourceRange, std::string>> unknownNames; // where, which name
 };
+// labelOrder: (lower, higher) pairs; empty means Qubes' default chain.
 PolicyBuild buildPolicy(const std::vector<Qube>& qubes,
                         const std::vector<std::pair<QrexecRule, SourceRange>>& rules,
-                        DiagnosticSink& sink);
+                        DiagnosticSink& sink,
+                        const std::vector<std::pair<model::Label, model::Label>>& labelOrder = {});
 
 } // namespace bulkhead::deployed
