@@ -8,7 +8,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 
-.PHONY: deps build run test test-asan bench clean
+.PHONY: deps build run test test-asan bench fuzz clean
 
 deps:
 	@scripts/install-deps.sh
@@ -42,5 +42,17 @@ test-asan: deps $(ASAN_BUILD)/CMakeCache.txt
 bench: build
 	BUILD=$(BUILD) CORPUS=$(CORPUS) bench/run.sh
 
+# libFuzzer targets built with clang; each runs FUZZ_SECONDS (tests/fuzz/README.md).
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+$(FUZZ_BUILD)/CMakeCache.txt: | deps
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DBULKHEAD_FUZZ=ON -DBULKHEAD_WERROR=OFF
+
+fuzz: deps $(FUZZ_BUILD)/CMakeCache.txt
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_dsl fuzz_check fuzz_qrexec \
+	  fuzz_nft_json fuzz_inventory
+	tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -15,6 +15,7 @@ packages=(
   libssl-dev                       # SHA-256 (libcrypto) for output headers and manifests
   iproute2                         # network namespaces for kernel checks
   python3 python3-jsonschema       # tests: reports validated against their JSON schemas
+  clang                            # make fuzz: libFuzzer targets
 )
 
 missing=()
