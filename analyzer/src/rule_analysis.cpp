@@ -199,7 +199,10 @@ void analyzeRpcRules(const model::Policy& policy, const Built& built, Diagnostic
     std::size_t serial = 0; // of the class views, for Facts' bookkeeping
 
     rpc::Universe u = rpc::universeOf(sys, ev);
-    for (const auto& [service, args] : u.services) {
+    for (const auto& entry : u.services) {
+        // Named, not a structured binding: lambdas below capture it (clang 14 refuses that).
+        const std::string& service = entry.first;
+        const std::vector<std::string>& args = entry.second;
         // Callers of one class are matched by the same rules for every target
         // (caller_classes.h): the matches are walked once per class, and only what names the
         // caller (the examples) is taken per caller, in the order Qubes' requests come.
