@@ -15,6 +15,9 @@ packages=(
   libssl-dev                       # SHA-256 (libcrypto) for output headers and manifests
   iproute2                         # network namespaces for kernel checks
   python3 python3-jsonschema       # tests: reports validated against their JSON schemas
+  graphviz                         # bulkhead graph --svg/--png runs dot
+  pre-commit git                   # tests: the pre-commit hooks in a throw-away repository
+  groff-base man-db                # tests: the man page renders without warnings
 )
 
 missing=()
