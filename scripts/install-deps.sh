@@ -16,6 +16,9 @@ packages=(
   iproute2                         # network namespaces for kernel checks
   python3 python3-jsonschema       # tests: reports validated against their JSON schemas
   clang                            # make fuzz: libFuzzer targets
+  graphviz                         # bulkhead graph --svg/--png runs dot
+  pre-commit git                   # tests: the pre-commit hooks in a throw-away repository
+  groff-base man-db                # tests: the man page renders without warnings
 )
 
 missing=()

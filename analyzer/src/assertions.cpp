@@ -284,6 +284,10 @@ void Checker::reportPath(const model::Assertion& a, const std::vector<Edge>& pat
            " (waivers show in every report)");
 }
 
+std::optional<std::vector<Edge>> Checker::witness(const model::Assertion& a) const {
+    return shortestPath(g_, selectAll(a.from), selectAll(a.to), usableFor(a));
+}
+
 void Checker::noPath(const model::Assertion& a) {
     std::vector<NodeId> sources = selectAll(a.from), targets = selectAll(a.to);
     EdgeFilter usable = usableFor(a);

@@ -27,6 +27,8 @@ public:
     bool coversResponder(const model::Waiver& w, NodeId n) const;
     // The edges assertion a may use: its via kinds, not waived.
     EdgeFilter usableFor(const model::Assertion& a) const;
+    // The shortest escape path of an `assert no path`; empty when it holds.
+    std::optional<std::vector<Edge>> witness(const model::Assertion& a) const;
 
 private:
     void noPath(const model::Assertion& a);

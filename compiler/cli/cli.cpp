@@ -50,6 +50,9 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
         ->add_option("--format", check.format,
                      "text (diagnostics on stderr), json or sarif (one document on stdout)")
         ->check(CLI::IsMember({"text", "json", "sarif"}));
+    checkCmd->footer("Exit: 0 clean, 1 findings, 2 bad input, 3 could not prove.\n"
+                     "Example: bulkhead check --baseline /etc/qubes/policy.d "
+                     "policies/workstation.bh");
 
     ExplainOptions explain;
     CLI::App* explainCmd = app.add_subcommand(
@@ -59,7 +62,9 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     explainCmd->footer("Words: POLICY.bh... SOURCE '->' TARGET [SERVICE[+ARG] | PROTO/PORT]\n"
                        "(none with --batch or --net-witnesses)\n"
                        "A packet's TARGET may be one address (8.8.8.8, 10.137.0.10).\n"
-                       "Exit: 0 answered, 2 bad input, 3 could not prove.");
+                       "Exit: 0 answered, 2 bad input, 3 could not prove.\n"
+                       "Example: bulkhead explain policies/workstation.bh personal '->' vault "
+                       "qubes.Filecopy");
     explainCmd->add_option("--baseline", explain.baselineDirs, "as for check");
     explainCmd->add_option("--baseline-legacy", explain.baselineLegacy, "as for check");
     explainCmd->add_flag("--no-baseline", explain.noBaseline, "as for check");
@@ -137,6 +142,29 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     fmtCmd->add_flag("--check", fmt.check,
                      "write nothing; exit 1 and name the files that are not formatted");
     fmtCmd->add_flag("--stdout", fmt.toStdout, "print the formatted text instead of writing");
+    fmtCmd->footer("Exit: 0 formatted (or already canonical), 1 --check found unformatted "
+                   "files, 2 bad input.\nExample: bulkhead fmt --check policies/*.bh");
+
+    GraphOptions graph;
+    CLI::App* graphCmd = app.add_subcommand(
+        "graph", "draw the influence graph (Graphviz DOT, or SVG/PNG through dot) with the "
+                 "escape paths of violated assertions in bold red");
+    graphCmd->add_option("files", graph.files, "policy files (*.bh)")->required();
+    graphCmd->add_option("--baseline", graph.baselineDirs, "as for check");
+    graphCmd->add_option("--baseline-legacy", graph.baselineLegacy, "as for check");
+    graphCmd->add_flag("--no-baseline", graph.noBaseline, "as for check");
+    graphCmd->add_option("-o,--output", graph.output,
+                         "write to FILE (atomically) instead of standard output");
+    auto* svg = graphCmd->add_flag_callback(
+        "--svg", [&graph] { graph.format = "svg"; }, "render to SVG with Graphviz's dot");
+    auto* png = graphCmd->add_flag_callback(
+        "--png", [&graph] { graph.format = "png"; }, "render to PNG with Graphviz's dot");
+    svg->excludes(png);
+    graphCmd->add_flag(
+        "--all", graph.all,
+        "also draw the edges out of dom0 (it controls every qube; left out by default)");
+    graphCmd->footer("Exit: 0 written, 2 bad input, 3 could not prove or dot failed.\n"
+                     "Example: bulkhead graph policies/workstation.bh --svg -o workstation.svg");
 
     std::vector<std::string> argv = args;
     std::reverse(argv.begin(), argv.end()); // CLI11 takes the arguments last-first
@@ -182,6 +210,8 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
             return runAudit(audit, out, err, term);
         if (fmtCmd->parsed())
             return runFmt(fmt, out, err, term);
+        if (graphCmd->parsed())
+            return runGraph(graph, out, err, term);
     } catch (const std::exception& e) {
         err << "bulkhead: internal error: " << e.what() << "\n";
         return kInternalError;

@@ -63,4 +63,16 @@ struct FmtOptions {
 int runFmt(const FmtOptions& options, std::ostream& out, std::ostream& err,
            const Terminal& terminal);
 
+struct GraphOptions {
+    std::vector<std::string> files;
+    std::vector<std::string> baselineDirs;
+    std::string baselineLegacy;
+    bool noBaseline = false;
+    std::string output; // "" or "-": standard output
+    std::string format; // "": DOT; "svg" or "png": rendered by Graphviz's dot
+    bool all = false;   // also draw dom0's control edges to every qube
+};
+int runGraph(const GraphOptions& options, std::ostream& out, std::ostream& err,
+             const Terminal& terminal);
+
 } // namespace bulkhead::cli

@@ -104,6 +104,37 @@ struct BlockReport {
     std::vector<Blocker> blockers;    // most requests first
 };
 
+// The influence graph as plain data, for drawing it (bulkhead graph).
+struct GraphNode {
+    std::string name;  // qube name, "@dispvm:X", network object or address literal
+    std::string kind;  // "qube", "disposables" or "external"
+    std::string cls;   // Qubes' class ("AdminVM", "AppVM", "TemplateVM", ...); "" external
+    std::string trust; // trust level name; "" for dom0 and external nodes
+    std::string label; // Qubes label of the trust level ("red", ...); "" when it has none
+    std::string netvm; // the node's netvm (a disposable: its dispvm-template's); "" none
+    bool providesNetwork = false;
+};
+// All direct edges between two nodes with one kind and one ask flag, as one.
+struct GraphEdge {
+    std::string from, to;
+    std::string kind;                  // net, rpc, template, dispvm-template, netvm, device, admin
+    bool ask = false;                  // needs a user's yes
+    bool fact = false;                 // a Qubes fact (dom0's control, template, netvm), no rule
+    std::size_t count = 0;             // edges collapsed into this one
+    std::vector<std::string> services; // rpc/admin/device: services ("*" for any other); net:
+                                       // the flow's service; sorted, distinct
+};
+// The shortest escape path of one violated `assert no path`.
+struct GraphWitness {
+    SourceRange assertion;
+    std::vector<GraphEdge> hops; // in order; each with count 1 and its one service
+};
+struct GraphView {
+    std::vector<GraphNode> nodes;        // sorted by name
+    std::vector<GraphEdge> edges;        // sorted by (from, to, kind, ask)
+    std::vector<GraphWitness> witnesses; // in assertion order
+};
+
 // The built graph, open to questions: what explain and the differential tests ask.
 class Analysis {
 public:
@@ -136,6 +167,8 @@ public:
     BlockReport blockers(const std::string& from, const std::string& to) const;
     // Every net edge with its witness packet, in the graph's sealed edge order.
     std::vector<NetWitness> netWitnesses() const;
+    // The whole graph and the witnesses of violated assertions (waivers applied).
+    GraphView graphView() const;
     // Direct edges as "from => to [kind]" lines, sorted: for tests and debugging.
     std::vector<std::string> edges() const;
 
