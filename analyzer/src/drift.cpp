@@ -38,6 +38,17 @@ std::vector<RpcDrift> compareRpcRuleLists(const model::Policy& system,
                 d.intendedRule = rb;
                 d.deployed = rpc::decisionText(sys, da);
                 d.intended = rpc::decisionText(sys, db);
+                auto landings = [&](const rpc::Decision& x) {
+                    std::vector<std::string> out;
+                    if (x.result != rpc::Decision::Result::Deny)
+                        for (const rpc::Landing& l : x.landings)
+                            out.push_back((l.disposable ? "@dispvm:" : "") +
+                                          sys.qubes[l.qube].name);
+                    return out;
+                };
+                d.caller = rpc::callerText(sys, c);
+                d.deployedLandings = landings(da);
+                d.intendedLandings = landings(db);
                 d.example = (service.empty() ? std::string("an unnamed service") : service) + arg +
                             " from " + rpc::callerText(sys, c) + " to " + rpc::targetText(sys, t);
             }

@@ -135,6 +135,21 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
                      "3 could not prove.\nExample: bulkhead audit --policy-dir policy.d "
                      "--inventory qubes.txt");
 
+    DiffOptions diff;
+    CLI::App* diffCmd = app.add_subcommand(
+        "diff", "what a change to a policy means: requests and flows opened or closed, escape "
+                "paths added or removed");
+    diffCmd->add_option("old", diff.oldFile, "the policy before")->required();
+    diffCmd->add_option("new", diff.newFile, "the policy after")->required();
+    diffCmd->add_option("--baseline", diff.baselineDirs, "as for check");
+    diffCmd->add_option("--baseline-legacy", diff.baselineLegacy, "as for check");
+    diffCmd->add_flag("--no-baseline", diff.noBaseline, "as for check");
+    diffCmd->add_option("--format", diff.format, "text or json")
+        ->check(CLI::IsMember({"text", "json"}));
+    diffCmd->footer("Exit: 0 nothing opens an escape, 1 a change opens a way from lower to "
+                    "higher trust or a new escape path, 2 bad input.\n"
+                    "Example: bulkhead diff old/workstation.bh policies/workstation.bh");
+
     FmtOptions fmt;
     CLI::App* fmtCmd =
         app.add_subcommand("fmt", "rewrite policy files in the canonical layout, keeping comments");
@@ -208,6 +223,8 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
             return runCompile(compile, out, err, term);
         if (auditCmd->parsed())
             return runAudit(audit, out, err, term);
+        if (diffCmd->parsed())
+            return runDiff(diff, out, err, term);
         if (fmtCmd->parsed())
             return runFmt(fmt, out, err, term);
         if (graphCmd->parsed())

@@ -55,6 +55,16 @@ struct AuditOptions {
 int runAudit(const AuditOptions& options, std::ostream& out, std::ostream& err,
              const Terminal& terminal);
 
+struct DiffOptions {
+    std::string oldFile, newFile; // each a policy's main file (imports follow)
+    std::vector<std::string> baselineDirs;
+    std::string baselineLegacy;
+    bool noBaseline = false;
+    std::string format = "text"; // text or json
+};
+int runDiff(const DiffOptions& options, std::ostream& out, std::ostream& err,
+            const Terminal& terminal);
+
 struct FmtOptions {
     std::vector<std::string> files;
     bool check = false;

@@ -28,6 +28,10 @@ struct RpcDrift {
     std::string deployed, intended;                        // the two decisions, as text
     std::string example;                                   // one request that differs
     std::size_t requests = 0;                              // request classes that differ so
+    // The example's caller, and where each side lets it land ("@dispvm:X" for a new
+    // disposable); empty when that side denies or no line matches.
+    std::string caller;
+    std::vector<std::string> deployedLandings, intendedLandings;
 };
 std::vector<RpcDrift> compareRpcRuleLists(const model::Policy& system,
                                           const std::vector<BaselineRule>& deployed,
