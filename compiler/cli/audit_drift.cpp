@@ -1,4 +1,5 @@
 #include "audit_drift.h"
+#include "baseline.h"
 
 #include "bulkhead/analyzer/translation.h"
 #include "bulkhead/compiler/frontend.h"
@@ -9,44 +10,6 @@ namespace bulkhead::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-analyzer::BaselineRule deployedRule(const DeployedRule& d) {
-    analyzer::BaselineRule b;
-    const QrexecRule& r = d.rule;
-    b.service = r.service;
-    b.argument = r.argument;
-    b.source = r.source.text();
-    b.target = r.target.text();
-    b.action = std::string(qrexecActionName(r.action));
-    if (r.redirect)
-        b.redirect = r.redirect->text();
-    if (r.defaultTarget)
-        b.defaultTarget = r.defaultTarget->text();
-    b.range = d.range;
-    return b;
-}
-
-// The policy's rules as the lines its compiled file holds: one per (source, target).
-std::vector<analyzer::BaselineRule> compiledRules(const model::Policy& p) {
-    std::vector<analyzer::BaselineRule> out;
-    for (const model::RpcRule& r : p.rpcRules)
-        for (const model::RpcToken& from : r.from)
-            for (const model::RpcToken& to : r.to) {
-                analyzer::BaselineRule b;
-                b.service = r.spec.service;
-                b.argument = r.spec.argument;
-                b.source = model::tokenText(p, from);
-                b.target = model::tokenText(p, to);
-                b.action = std::string(model::actionName(r.action));
-                if (r.target)
-                    b.redirect = model::tokenText(p, *r.target);
-                if (r.defaultTarget)
-                    b.defaultTarget = model::tokenText(p, *r.defaultTarget);
-                b.range = r.range;
-                out.push_back(std::move(b));
-            }
-    return out;
-}
 
 // The top-level policy.d file a rule comes from (an included file counts as its includer).
 std::string topFile(const QrexecRule& r) {
@@ -96,17 +59,17 @@ void reportDrift(const AuditOptions& o, const model::Policy& intent,
     // Deployed: every line as loaded. Intended: the same, with the compiled file's lines
     // replaced by the policy's rules at that file's place in Qubes' reading order.
     std::vector<analyzer::BaselineRule> deployed, intended;
-    std::vector<analyzer::BaselineRule> compiled = compiledRules(intent);
+    std::vector<analyzer::BaselineRule> compiled = policyLines(intent);
     bool placed = false;
     for (const DeployedRule& d : rules) {
-        deployed.push_back(deployedRule(d));
+        deployed.push_back(baselineRuleOf(d.rule, d.range));
         std::string file = topFile(d.rule);
         if (!placed && file >= o.qrexecFileName) {
             intended.insert(intended.end(), compiled.begin(), compiled.end());
             placed = true;
         }
         if (file != o.qrexecFileName)
-            intended.push_back(deployedRule(d));
+            intended.push_back(baselineRuleOf(d.rule, d.range));
     }
     if (!placed)
         intended.insert(intended.end(), compiled.begin(), compiled.end());

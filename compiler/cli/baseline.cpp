@@ -51,24 +51,48 @@ bool loadBaseline(const BaselineChoice& choice, SourceManager& sources, Diagnost
                 .hint("Qubes denies every call while any policy file has an error");
         return false;
     }
-    for (const QrexecRule& r : load.rules) {
-        analyzer::BaselineRule b;
-        b.service = r.service;
-        b.argument = r.argument;
-        b.source = r.source.text();
-        b.target = r.target.text();
-        b.action = std::string(qrexecActionName(r.action));
-        if (r.redirect)
-            b.redirect = r.redirect->text();
-        if (r.defaultTarget)
-            b.defaultTarget = r.defaultTarget->text();
-        b.range = rangeOf(r.file, r.line);
-        options.baseline.push_back(std::move(b));
-    }
+    for (const QrexecRule& r : load.rules)
+        options.baseline.push_back(baselineRuleOf(r, rangeOf(r.file, r.line)));
     options.haveBaseline = true;
     options.baselineDescription =
         qopts.policyDirs.back() + " (" + std::to_string(load.rules.size()) + " rules)";
     return true;
+}
+
+analyzer::BaselineRule baselineRuleOf(const QrexecRule& r, const SourceRange& range) {
+    analyzer::BaselineRule b;
+    b.service = r.service;
+    b.argument = r.argument;
+    b.source = r.source.text();
+    b.target = r.target.text();
+    b.action = std::string(qrexecActionName(r.action));
+    if (r.redirect)
+        b.redirect = r.redirect->text();
+    if (r.defaultTarget)
+        b.defaultTarget = r.defaultTarget->text();
+    b.range = range;
+    return b;
+}
+
+std::vector<analyzer::BaselineRule> policyLines(const model::Policy& p) {
+    std::vector<analyzer::BaselineRule> out;
+    for (const model::RpcRule& r : p.rpcRules)
+        for (const model::RpcToken& from : r.from)
+            for (const model::RpcToken& to : r.to) {
+                analyzer::BaselineRule b;
+                b.service = r.spec.service;
+                b.argument = r.spec.argument;
+                b.source = model::tokenText(p, from);
+                b.target = model::tokenText(p, to);
+                b.action = std::string(model::actionName(r.action));
+                if (r.target)
+                    b.redirect = model::tokenText(p, *r.target);
+                if (r.defaultTarget)
+                    b.defaultTarget = model::tokenText(p, *r.defaultTarget);
+                b.range = r.range;
+                out.push_back(std::move(b));
+            }
+    return out;
 }
 
 SourceRange policyLineRange(const std::string& file, std::uint32_t line, SourceManager& sources,

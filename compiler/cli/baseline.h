@@ -3,6 +3,7 @@
 // file put in the source manager so each hop of a witness can show its line.
 #include "bulkhead/analyzer/analyzer.h"
 #include "bulkhead/compiler/diagnostics.h"
+#include "bulkhead/compiler/qrexec_policy.h"
 
 #include <map>
 #include <string>
@@ -25,5 +26,12 @@ bool loadBaseline(const BaselineChoice& choice, SourceManager& sources, Diagnost
 // (files maps paths already read to their ids). Invalid when the file cannot be read.
 SourceRange policyLineRange(const std::string& file, std::uint32_t line, SourceManager& sources,
                             std::map<std::string, FileId>& files);
+
+// One policy.d line as the analyzer takes rules in Qubes' spelling, at range.
+analyzer::BaselineRule baselineRuleOf(const QrexecRule& rule, const SourceRange& range);
+
+// A policy's rpc rules as the policy.d lines they compile to (one per source and target),
+// each at its rule's range.
+std::vector<analyzer::BaselineRule> policyLines(const model::Policy& policy);
 
 } // namespace bulkhead::cli

@@ -1,5 +1,7 @@
 #include "compile_outputs.h"
 
+#include "baseline.h"
+
 #include "bulkhead/analyzer/translation.h"
 #include "bulkhead/backends/kernel_check.h"
 #include "bulkhead/backends/net_plan.h"
@@ -38,18 +40,9 @@ Validation readBackQrexec(const model::Policy& policy, const std::string& text,
     }
     std::vector<analyzer::BaselineRule> rules;
     for (const QrexecRule& r : load.rules) {
-        analyzer::BaselineRule b;
-        b.service = r.service;
-        b.argument = r.argument;
-        b.source = r.source.text();
-        b.target = r.target.text();
-        b.action = std::string(qrexecActionName(r.action));
-        if (r.redirect)
-            b.redirect = r.redirect->text();
-        if (r.defaultTarget)
-            b.defaultTarget = r.defaultTarget->text();
-        b.range.begin.line = r.line;
-        rules.push_back(std::move(b));
+        SourceRange at;
+        at.begin.line = r.line;
+        rules.push_back(baselineRuleOf(r, at));
     }
     analyzer::TranslationCheck check = analyzer::checkQrexecTranslation(policy, rules);
     v.detail = std::to_string(rules.size()) + " lines, " + std::to_string(check.compared) +

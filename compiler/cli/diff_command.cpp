@@ -28,23 +28,7 @@ struct Change {
 
 std::vector<analyzer::BaselineRule> rulesOf(const model::Policy& p,
                                             const std::vector<analyzer::BaselineRule>& baseline) {
-    std::vector<analyzer::BaselineRule> out;
-    for (const model::RpcRule& r : p.rpcRules)
-        for (const model::RpcToken& from : r.from)
-            for (const model::RpcToken& to : r.to) {
-                analyzer::BaselineRule b;
-                b.service = r.spec.service;
-                b.argument = r.spec.argument;
-                b.source = model::tokenText(p, from);
-                b.target = model::tokenText(p, to);
-                b.action = std::string(model::actionName(r.action));
-                if (r.target)
-                    b.redirect = model::tokenText(p, *r.target);
-                if (r.defaultTarget)
-                    b.defaultTarget = model::tokenText(p, *r.defaultTarget);
-                b.range = r.range;
-                out.push_back(std::move(b));
-            }
+    std::vector<analyzer::BaselineRule> out = policyLines(p);
     out.insert(out.end(), baseline.begin(), baseline.end());
     return out;
 }

@@ -1,4 +1,5 @@
 #include "commands.h"
+#include "loaded_policy.h"
 
 #include "baseline.h"
 
@@ -197,25 +198,14 @@ int runExplain(const ExplainOptions& options, std::ostream& out, std::ostream& e
         err << usage;
         return kBadInput;
     }
-    SourceManager sources;
-    DiagnosticSink sink;
-    FrontendResult result = runFrontend(options.files, sources, sink);
-    analyzer::AnalysisOptions analysis;
-    bool baselineOk = result.policy && loadBaseline({options.baselineDirs, options.baselineLegacy,
-                                                     options.noBaseline},
-                                                    sources, sink, analysis);
-    std::vector<Diagnostic> diags = sink.sorted();
-    renderDiagnostics(err, sources, diags, {terminal.color});
-    if (!result.policy || !baselineOk || sink.hasErrors())
-        return kBadInput;
-
-    std::unique_ptr<analyzer::Analysis> a;
-    try {
-        a = analyzer::Analysis::build(*result.policy, analysis);
-    } catch (const std::runtime_error& e) {
-        err << "bulkhead: " << e.what() << "\n";
-        return kInternalError;
-    }
+    LoadedPolicy loaded;
+    if (int code = loadPolicy(options.files,
+                              {options.baselineDirs, options.baselineLegacy, options.noBaseline},
+                              loaded, err, terminal);
+        code != kClean)
+        return code;
+    const SourceManager& sources = loaded.sources;
+    const std::unique_ptr<analyzer::Analysis>& a = loaded.analysis;
     if (options.netWitnesses) {
         printNetWitnesses(*a, sources, out);
         return kClean;

@@ -1,6 +1,7 @@
 // bulkhead graph: the influence graph as Graphviz DOT (docs/graph.md), optionally rendered to
 // SVG or PNG by Graphviz's dot, run without a shell.
 #include "commands.h"
+#include "loaded_policy.h"
 
 #include "baseline.h"
 
@@ -403,25 +404,15 @@ bool runDot(const std::string& format, const std::string& dot, std::string& resu
 
 int runGraph(const GraphOptions& options, std::ostream& out, std::ostream& err,
              const Terminal& terminal) {
-    SourceManager sources;
-    DiagnosticSink sink;
-    FrontendResult result = runFrontend(options.files, sources, sink);
-    analyzer::AnalysisOptions analysis;
-    bool baselineOk = result.policy && loadBaseline({options.baselineDirs, options.baselineLegacy,
-                                                     options.noBaseline},
-                                                    sources, sink, analysis);
-    std::vector<Diagnostic> diags = sink.sorted();
-    renderDiagnostics(err, sources, diags, {terminal.color});
-    if (!result.policy || !baselineOk || sink.hasErrors())
-        return kBadInput;
-
-    std::unique_ptr<analyzer::Analysis> a;
-    try {
-        a = analyzer::Analysis::build(*result.policy, analysis);
-    } catch (const std::runtime_error& e) {
-        err << "bulkhead: " << e.what() << "\n";
-        return kInternalError;
-    }
+    LoadedPolicy loaded;
+    if (int code = loadPolicy(options.files,
+                              {options.baselineDirs, options.baselineLegacy, options.noBaseline},
+                              loaded, err, terminal);
+        code != kClean)
+        return code;
+    const SourceManager& sources = loaded.sources;
+    const std::unique_ptr<analyzer::Analysis>& a = loaded.analysis;
+    const FrontendResult& result = loaded.frontend;
     analyzer::GraphView view = a->graphView();
     std::vector<std::string> escapes;
     for (const analyzer::GraphWitness& w : view.witnesses) {
@@ -431,7 +422,7 @@ int runGraph(const GraphOptions& options, std::ostream& out, std::ostream& err,
         escapes.push_back(hops + "   (" + where(sources, w.assertion) + ")");
     }
     std::string title = "policy " + result.policy->name + ": influence graph, baseline: " +
-                        (analysis.haveBaseline ? analysis.baselineDescription : "none");
+                        (loaded.options.haveBaseline ? loaded.options.baselineDescription : "none");
     std::ostringstream dot;
     DotWriter(view, options.all, dot).write(title, escapes);
 

@@ -47,6 +47,11 @@ def main():
               (["check", "--no-baseline", bad], 2),
               (["compile", "--no-baseline", seeded, "-o", os.path.join(tmp, "out")], 1),
               (["compile", "--no-baseline", examples[0], "-o", os.path.join(tmp, "out2")], 0)]
+    corpus = os.path.join(src, "..", "shared", "corpus")
+    if os.path.exists(os.path.join(corpus, "qubes-inventory.txt")):
+        cases += [(["audit", "--policy-dir", os.path.join(corpus, "qubes-policy", "policy.d"),
+                    "--legacy-dir", os.path.join(corpus, "qubes-policy", "legacy"),
+                    "--inventory", os.path.join(corpus, "qubes-inventory.txt")], 1)]
 
     checked = 0
     witnesses = 0
