@@ -17,13 +17,7 @@ namespace bulkhead::cli {
 namespace {
 
 std::string where(const SourceManager& sources, const SourceRange& r) {
-    if (!r.valid())
-        return "(a Qubes fact)";
-    const SourceFile& f = sources.file(r.file);
-    std::string text(f.line(r.begin.line));
-    std::size_t start = text.find_first_not_of(" \t");
-    return f.path + ":" + std::to_string(r.begin.line) + ": " +
-           (start == std::string::npos ? "" : text.substr(start));
+    return sourceLine(sources, r, "(a Qubes fact)");
 }
 
 struct Query {

@@ -101,13 +101,7 @@ std::string edgeLabel(const analyzer::GraphEdge& e, std::size_t directions) {
 }
 
 std::string where(const SourceManager& sources, const SourceRange& r) {
-    if (!r.valid())
-        return "";
-    const SourceFile& f = sources.file(r.file);
-    std::string text(f.line(r.begin.line));
-    std::size_t start = text.find_first_not_of(" \t");
-    return f.path + ":" + std::to_string(r.begin.line) + ": " +
-           (start == std::string::npos ? "" : text.substr(start));
+    return sourceLine(sources, r, "");
 }
 
 using EdgeKey = std::tuple<std::string, std::string, std::string, bool>;

@@ -23,4 +23,14 @@ int loadPolicy(const std::vector<std::string>& files, const BaselineChoice& base
     return kClean;
 }
 
+std::string sourceLine(const SourceManager& sources, const SourceRange& r, const char* none) {
+    if (!r.valid())
+        return none;
+    const SourceFile& f = sources.file(r.file);
+    std::string text(f.line(r.begin.line));
+    std::size_t start = text.find_first_not_of(" \t");
+    return f.path + ":" + std::to_string(r.begin.line) + ": " +
+           (start == std::string::npos ? "" : text.substr(start));
+}
+
 } // namespace bulkhead::cli

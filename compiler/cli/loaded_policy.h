@@ -23,4 +23,7 @@ struct LoadedPolicy {
 int loadPolicy(const std::vector<std::string>& files, const BaselineChoice& baseline,
                LoadedPolicy& loaded, std::ostream& err, const Terminal& terminal);
 
+// "FILE:LINE: the line's text" for a report; `none` for a range without a place.
+std::string sourceLine(const SourceManager& sources, const SourceRange& r, const char* none);
+
 } // namespace bulkhead::cli

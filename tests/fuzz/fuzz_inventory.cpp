@@ -9,8 +9,9 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     using namespace bulkhead;
     std::string text(reinterpret_cast<const char*>(data), size);
-    QrexecPolicyLoad load = parseQrexecPolicyText("qubes.Filecopy * @anyvm work ask\n"
-                                                  "qubes.Gpg * @tag:x @default allow target=vault\n");
+    QrexecPolicyLoad load =
+        parseQrexecPolicyText("qubes.Filecopy * @anyvm work ask\n"
+                              "qubes.Gpg * @tag:x @default allow target=vault\n");
     std::vector<std::pair<QrexecRule, SourceRange>> rules;
     for (const QrexecRule& r : load.rules)
         rules.emplace_back(r, SourceRange{});

@@ -15,7 +15,9 @@ namespace {
 using nlohmann::ordered_json;
 
 // SARIF's levels have the same names as Bulkhead's severities.
-std::string_view level(Severity s) { return severityName(s); }
+std::string_view level(Severity s) {
+    return severityName(s);
+}
 
 // docs/diagnostics.md heading anchors: "### BH1001 assertion-violated (error)".
 std::string helpAnchor(const DiagInfo& info) {
