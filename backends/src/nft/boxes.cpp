@@ -21,59 +21,33 @@ bool contains(const Box& outer, const Box& inner) {
            outer.portLo <= inner.portLo && inner.portHi <= outer.portHi;
 }
 
-// a minus b, as at most eight boxes: split a along each dimension in turn.
+// Cuts off the parts of a below and above b along one dimension, then narrows a to b there.
+template <class T> void split(Box& a, const Box& b, T Box::*lo, T Box::*hi, std::vector<Box>& out) {
+    if (a.*lo < b.*lo) {
+        Box below = a;
+        below.*hi = b.*lo - 1;
+        out.push_back(below);
+        a.*lo = b.*lo;
+    }
+    if (a.*hi > b.*hi) {
+        Box above = a;
+        above.*lo = b.*hi + 1;
+        out.push_back(above);
+        a.*hi = b.*hi;
+    }
+}
+
+// a minus b, as at most eight boxes: split a along each dimension in turn; what is left of
+// a is inside b.
 void subtract(Box a, const Box& b, std::vector<Box>& out) {
     if (!overlaps(a, b)) {
         out.push_back(a);
         return;
     }
-    if (a.srcLo < b.srcLo) {
-        Box below = a;
-        below.srcHi = b.srcLo - 1;
-        out.push_back(below);
-        a.srcLo = b.srcLo;
-    }
-    if (a.srcHi > b.srcHi) {
-        Box above = a;
-        above.srcLo = b.srcHi + 1;
-        out.push_back(above);
-        a.srcHi = b.srcHi;
-    }
-    if (a.addrLo < b.addrLo) {
-        Box below = a;
-        below.addrHi = b.addrLo - 1;
-        out.push_back(below);
-        a.addrLo = b.addrLo;
-    }
-    if (a.addrHi > b.addrHi) {
-        Box above = a;
-        above.addrLo = b.addrHi + 1;
-        out.push_back(above);
-        a.addrHi = b.addrHi;
-    }
-    if (a.protoLo < b.protoLo) {
-        Box below = a;
-        below.protoHi = b.protoLo - 1;
-        out.push_back(below);
-        a.protoLo = b.protoLo;
-    }
-    if (a.protoHi > b.protoHi) {
-        Box above = a;
-        above.protoLo = b.protoHi + 1;
-        out.push_back(above);
-        a.protoHi = b.protoHi;
-    }
-    if (a.portLo < b.portLo) {
-        Box below = a;
-        below.portHi = b.portLo - 1;
-        out.push_back(below);
-        a.portLo = b.portLo;
-    }
-    if (a.portHi > b.portHi) {
-        Box above = a;
-        above.portLo = b.portHi + 1;
-        out.push_back(above);
-    }
+    split(a, b, &Box::srcLo, &Box::srcHi, out);
+    split(a, b, &Box::addrLo, &Box::addrHi, out);
+    split(a, b, &Box::protoLo, &Box::protoHi, out);
+    split(a, b, &Box::portLo, &Box::portHi, out);
 }
 
 auto key(const Box& b) {
