@@ -74,8 +74,16 @@ std::string replaceDirectoryAtomically(const std::string& dir,
     if (target.filename().empty())
         target = target.parent_path();
     fs::path parent = target.has_parent_path() ? target.parent_path() : fs::path(".");
-    std::string pattern =
-        (parent / ("." + target.filename().string() + ".bulkhead-XXXXXX")).string();
+    std::string prefix = "." + target.filename().string() + ".bulkhead-";
+    // A run killed mid-write (SIGKILL, power loss) leaves its staging tree; it was never
+    // swapped in, so it is garbage now.
+    std::error_code scan;
+    for (const auto& e : fs::directory_iterator(parent, scan))
+        if (e.path().filename().string().starts_with(prefix) && e.is_directory()) {
+            std::error_code ec;
+            fs::remove_all(e.path(), ec);
+        }
+    std::string pattern = (parent / (prefix + "XXXXXX")).string();
     std::vector<char> name(pattern.begin(), pattern.end());
     name.push_back('\0');
     if (!mkdtemp(name.data()))

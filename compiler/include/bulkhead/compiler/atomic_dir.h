@@ -1,7 +1,8 @@
 #pragma once
 // A whole output directory replaced in one step: the new tree is written beside it (every
 // file and directory fsynced), then swapped in with one rename (renameat2 RENAME_EXCHANGE
-// when the directory exists). A crash leaves the old tree or the new one, never a mix.
+// when the directory exists). A crash leaves the old tree or the new one, never a mix; the
+// staging tree a killed run leaves beside it is removed by the next run.
 #include <map>
 #include <string>
 
