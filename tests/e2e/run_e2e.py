@@ -204,15 +204,18 @@ PROTOCOLS = {"6": "tcp", "17": "udp", "0-255": "", "1": "icmp"}
 
 
 def damage(out_dir, kind):
-    """Deletes the first element of the first allow (or deny) set of the first ruleset that
-    has one, after compile (which refuses to write a ruleset that fails validation).
+    """Deletes an element of an allow (or deny) set of the first ruleset that has one, after
+    compile (which refuses to write a ruleset that fails validation): the element of a
+    one-element set when there is one (a flow no other element covers, so every probe and
+    witness of it must notice), else the first element of the first set.
     Returns what was deleted and the text a discrepancy report of it must contain."""
     for path in sorted(out_dir.glob("*/bulkhead.nft")):
         text = path.read_text()
         pattern = r"^add element inet bulkhead (\S+" + DAMAGE[kind] + r") \{ ([^,}]+?)(, | \})"
-        m = re.search(pattern, text, re.M)
-        if not m:
+        matches = list(re.finditer(pattern, text, re.M))
+        if not matches:
             continue
+        m = next((x for x in matches if x.group(3) == " }"), matches[0])
         element = m.group(2).strip()
         if m.group(3) == " }":  # the only element: the whole line goes
             text = text[:m.start()] + text[m.end():]

@@ -9,9 +9,12 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <regex>
+#include <sstream>
 
 namespace fs = std::filesystem;
 using namespace bulkhead;
@@ -201,4 +204,67 @@ TEST_CASE("names that would inject nftables or qvm-firewall syntax are refused")
     plan = backends::planNetwork(p);
     CHECK_THROWS_AS(backends::emitNftables(p, plan, {}), backends::UnsafeValue);
     CHECK_THROWS_AS(backends::emitQvmFirewall(p, plan), backends::UnsafeValue);
+}
+
+namespace {
+
+// The tree without what names the source text itself (its path, hash and the file:line
+// comments above each rule group).
+std::map<std::string, std::string> meaningOf(const fs::path& dir) {
+    std::map<std::string, std::string> out;
+    for (auto& [rel, text] : tree(dir)) {
+        if (rel == "manifest.json")
+            continue; // it lists the hashes of the files below and of the source
+        std::string kept;
+        std::istringstream in(text);
+        for (std::string line; std::getline(in, line);)
+            if (line.find("# source: ") == std::string::npos &&
+                !std::regex_match(line, std::regex("# .*\\.bh:[0-9]+"))) // where a rule is written
+                kept += line + "\n";
+        out[rel] = kept;
+    }
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("determinism: ten compiles per example give the same bytes") {
+    for (const fs::path& f : test::examplePolicies()) {
+        CAPTURE(f.string());
+        test::TempDir tmp;
+        REQUIRE(compile(f, tmp.path() / "first").exitCode == 0);
+        std::map<std::string, std::string> first = tree(tmp.path() / "first");
+        for (int i = 0; i < 9; ++i) {
+            fs::path out = tmp.path() / ("run" + std::to_string(i));
+            REQUIRE(compile(f, out).exitCode == 0);
+            CHECK(tree(out) == first);
+        }
+    }
+}
+
+TEST_CASE("determinism: declarations in another order compile to the same rules") {
+    // Two qube blocks of the same height swapped: qube ids change, rule lines do not.
+    std::string text = test::readFile(test::sourceDir() / "policies" / "workstation.bh");
+    std::size_t work = text.find("qube work {"), personal = text.find("qube personal {");
+    std::size_t personalEnd = text.find("}\n", personal) + 2;
+    REQUIRE(work < personal);
+    REQUIRE(personal == text.find("}\n", work) + 2); // adjacent
+    std::string workBlock = text.substr(work, personal - work);
+    std::string personalBlock = text.substr(personal, personalEnd - personal);
+    REQUIRE(std::count(workBlock.begin(), workBlock.end(), '\n') ==
+            std::count(personalBlock.begin(), personalBlock.end(), '\n'));
+    std::string swapped =
+        text.substr(0, work) + personalBlock + workBlock + text.substr(personalEnd);
+    test::TempDir tmp;
+    fs::path moved = tmp.write("workstation.bh", swapped);
+    REQUIRE(compile(test::sourceDir() / "policies" / "workstation.bh", tmp.path() / "a").exitCode ==
+            0);
+    REQUIRE(compile(moved, tmp.path() / "b").exitCode == 0);
+    std::map<std::string, std::string> a = meaningOf(tmp.path() / "a");
+    std::map<std::string, std::string> b = meaningOf(tmp.path() / "b");
+    REQUIRE(a.size() == b.size());
+    for (const auto& [rel, content] : a) {
+        CAPTURE(rel);
+        CHECK(b.at(rel) == content);
+    }
 }

@@ -121,25 +121,29 @@ public:
         srcElements_.clear();
         q2q_.clear();
         mapped_.clear();
+        std::vector<const PlannedSource*> sources;
         for (const PlannedSource& s : pp.sources)
-            addSource(s);
+            sources.push_back(&s);
+        std::sort(sources.begin(), sources.end(),
+                  [&](const auto* x, const auto* y) { return idOf(x->node) < idOf(y->node); });
+        for (const PlannedSource* s : sources)
+            addSource(*s);
+        std::sort(sets_.begin(), sets_.end(),
+                  [](const SetSpec& x, const SetSpec& y) { return x.name < y.name; });
+        for (auto& [family, elements] : srcElements_)
+            std::sort(elements.begin(), elements.end());
         r.text = header(r.qube) + body();
         r.loader = loader(r.qube);
         return r;
     }
 
 private:
-    // A stable short id per node: chain names never carry policy text.
+    // A node's part of chain and set names: its kind and name, so the output does not
+    // depend on the order of declarations (names are [a-zA-Z0-9_.-], checked again here).
     std::string idOf(const model::NetNode& n) {
-        auto it = std::find(nodeOrder().begin(), nodeOrder().end(), n);
-        return std::to_string(it - nodeOrder().begin());
-    }
-
-    const std::vector<model::NetNode>& nodeOrder() {
-        if (order_.empty())
-            for (const auto& [node, rules] : plan_.rules)
-                order_.push_back(node);
-        return order_;
+        const std::string& name = p_.qubes[n.qube].name;
+        requireCharset(name, kServiceChars, "qube name");
+        return (n.disposables ? "d-" : "q-") + name;
     }
 
     std::string comment(const model::NetNode& n) {
@@ -149,7 +153,9 @@ private:
     }
 
     // The chain for one node's rules towards one destination class; created once.
-    std::optional<std::string> classChain(const model::NetNode& n, bool internal) {
+    // mayBreak: the test-only damage may fall here (a chain no other chain's elements mask).
+    std::optional<std::string> classChain(const model::NetNode& n, bool internal,
+                                          bool mayBreak = false) {
         auto it = plan_.rules.find(n);
         if (it == plan_.rules.end())
             return std::nullopt;
@@ -162,7 +168,7 @@ private:
         if (chains_.count(name))
             return name;
         std::vector<NetElement> allowed = allow;
-        if (options_.breakOneAllowForTesting && !broken_ && !allowed.empty()) {
+        if (options_.breakOneAllowForTesting && mayBreak && !broken_ && !allowed.empty()) {
             allowed.pop_back();
             broken_ = true;
         }
@@ -188,9 +194,12 @@ private:
             body += "        jump " + *c + "\n";
             addQ2q(s);
         }
-        if (auto c = classChain(s.node, false))
+        if (auto c = classChain(s.node, false, s.transit.empty()))
             body += "        jump " + *c + "\n";
-        for (const model::NetNode& t : s.transit)
+        std::vector<model::NetNode> transit = s.transit;
+        std::sort(transit.begin(), transit.end(),
+                  [&](const auto& x, const auto& y) { return idOf(x) < idOf(y); });
+        for (const model::NetNode& t : transit)
             if (auto c = classChain(t, false))
                 body += "        jump " + *c + " # forwarded for " + comment(t) + "\n";
         chains_[name] = body;
@@ -336,7 +345,6 @@ private:
     const model::Policy& p_;
     const NetPlan& plan_;
     const NftEmitOptions& options_;
-    std::vector<model::NetNode> order_;
     std::vector<SetSpec> sets_;
     std::map<std::string, std::string> chains_;
     std::map<Family, std::vector<std::pair<IpPrefix, std::string>>> srcElements_;
