@@ -98,15 +98,9 @@ bool endpointCovers(const model::Policy& policy, const model::Endpoint& e, const
     using K = model::Endpoint::Kind;
     switch (n.kind) {
     case Node::Kind::Qube:
-        if (e.kind == K::Qube)
-            return e.qube == n.qube;
-        if (e.kind == K::Tag) {
-            const auto& tags = policy.qubes[n.qube].tags;
-            return std::binary_search(tags.begin(), tags.end(), e.tag);
-        }
-        return false;
     case Node::Kind::Disposables:
-        // Qubes copies a dispvm-template's firewall rules into each of its disposables.
+        // A disposable carries its dispvm-template's tags and firewall rules (Qubes copies
+        // them), so naming the template names its disposables too.
         if (e.kind == K::Qube)
             return e.qube == n.qube;
         if (e.kind == K::Tag) {
