@@ -83,7 +83,21 @@ def main():
         sys.exit("the seeded escape path has no SARIF code flow")
     if witnesses == 0:
         sys.exit("no JSON diagnostic carried a witness")
-    print(f"{checked} reports valid ({witnesses} JSON witnesses, {len(flows)} SARIF code flows)")
+    # ... and with its repair: removing the seeded line (SARIF fixes, JSON fixes).
+    fixes = [f for r in flows for f in r.get("fixes", [])]
+    if not fixes:
+        sys.exit("the seeded escape path has no SARIF fix")
+    code, out = run(bulkhead, ["check", "--no-baseline", seeded, "--format", "json"])
+    # One repair for all the violations it causes: the same edits on each.
+    repairs = [f["edits"] for d in json.loads(out)["diagnostics"] for f in d.get("fixes", [])]
+    if not repairs or any(r != repairs[0] for r in repairs):
+        sys.exit(f"the seeded violations do not share one repair: {repairs}")
+    edits = repairs[0]
+    if [e["action"] for e in edits] != ["delete"] or edits[0]["location"]["line"] != \
+            text[:at].count("\n") + 1:
+        sys.exit(f"the seeded escape path's repair is not the seeded line: {edits}")
+    print(f"{checked} reports valid ({witnesses} JSON witnesses, {len(flows)} SARIF code flows, "
+          f"{len(fixes)} SARIF fixes)")
 
 
 if __name__ == "__main__":
