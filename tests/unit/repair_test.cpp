@@ -220,6 +220,27 @@ require rpc qubes.Filecopy a -> c;
     CHECK(r.rendered.find("no repair hint") != std::string::npos);
 }
 
+TEST_CASE("no repair when only a set of changes breaks requirements: both are named") {
+    // b -> c is opened by two lines: removing the first alone leaves the path (through the
+    // second), removing both breaks the requirement on b -> c; a -> b is required itself.
+    std::string body = R"(qube c { template tpl; trust high; tags x; }
+qube d { template tpl; trust mid; tags x; }
+rpc qubes.Filecopy b -> c allow;
+rpc qubes.Filecopy b, d -> c allow;
+rpc qubes.Filecopy a -> b allow;
+assert no path from a to c;
+require rpc qubes.Filecopy a -> b;
+require rpc qubes.Filecopy b -> c;
+)";
+    test::Checked r = test::checkText(kHead + body);
+    INFO(r.rendered);
+    std::vector<Diagnostic> v = violations(r);
+    REQUIRE(v.size() == 1);
+    CHECK(v[0].fixes.empty());
+    CHECK(hasNote(v[0], 12, "breaks this requirement"));
+    CHECK(hasNote(v[0], 13, "breaks this requirement"));
+}
+
 TEST_CASE("no repair when the path is a Qubes fact: the template is not a rule") {
     test::Checked r = test::checkText(kHead + "assert no path from tpl to a;\n");
     INFO(r.rendered);
