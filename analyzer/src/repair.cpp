@@ -26,13 +26,12 @@ using model::EdgeKind;
 // slow check. Each round takes up to kPathsPerRound paths per assertion, each avoiding the
 // edges of the ones before, so that parallel edges (one per service) are cut in one round.
 constexpr std::size_t kMaxRounds = 40;
+constexpr std::size_t kPathsPerRound = 16;
 // The search's work, counted in edges of rebuilt graphs (a requirements-only check counts an
 // eighth of one): deterministic, unlike a timeout. A graph too large for four rebuilds gets
 // no search at all, so a large policy's check is not slowed down.
 constexpr std::size_t kWorkBudget = 40'000;
-
 struct OutOfBudget {};
-constexpr std::size_t kPathsPerRound = 16;
 
 struct Change {
     enum class Kind : std::uint8_t { RemoveRpc, RemoveFlow, DenyRpc, DenyFlow };
@@ -52,17 +51,15 @@ std::uint64_t breadth(const Change& c) {
     return c.kind == Change::Kind::DenyRpc && c.rpc.spec.service == "*" ? 2 : 1;
 }
 
-// What can close one hop: removing its rule, or a deny for it. Neither: a Qubes fact, a line
-// of Qubes' shipped policy (no deny yet), or a hop no deny can name exactly.
+// What can close one hop: removing its line, or a deny for it. Neither: a Qubes fact, or a
+// hop from Qubes' shipped policy that no deny can name exactly.
 struct HopCut {
     std::optional<std::size_t> removal;
     std::vector<std::size_t> denies;
 };
 
-struct PathCut {
-    std::size_t assertion = 0;
-    std::vector<HopCut> hops;
-};
+// One path that remained: some hop of it must be closed.
+using PathCut = std::vector<HopCut>;
 
 // A set of changes that breaks one requirement (and every superset does too: removing allows
 // and adding denies only take permissions away).
@@ -175,9 +172,9 @@ private:
                 return none(blocking);
             Probe probe = check(chosen, true);
             bool closed = true;
-            for (std::size_t k = 0; k < violated_.size(); ++k)
-                for (const std::vector<Edge>& path : probe.paths[k]) {
-                    cuts_.push_back(cutOf(k, path, *probe.built));
+            for (const auto& paths : probe.paths)
+                for (const std::vector<Edge>& path : paths) {
+                    cuts_.push_back(cutOf(path, *probe.built));
                     closed = false;
                 }
             if (!probe.broken.empty()) {
@@ -267,9 +264,8 @@ private:
         return probe;
     }
 
-    PathCut cutOf(std::size_t k, const std::vector<Edge>& path, const Built& b) {
+    PathCut cutOf(const std::vector<Edge>& path, const Built& b) {
         PathCut cut;
-        cut.assertion = k;
         for (const Edge& e : path) {
             HopCut hop;
             if (e.originText.empty()) {
@@ -288,7 +284,7 @@ private:
                     hop.denies = denyRpc(e, b);
                 }
             }
-            cut.hops.push_back(hop);
+            cut.push_back(hop);
         }
         return cut;
     }
@@ -495,7 +491,7 @@ private:
         z3::expr_vector hard(ctx);
         for (const PathCut& cut : cuts_) {
             z3::expr_vector any(ctx);
-            for (const HopCut& h : cut.hops) {
+            for (const HopCut& h : cut) {
                 if (h.removal)
                     any.push_back(var[*h.removal]);
                 if (narrow_)
