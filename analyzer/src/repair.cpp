@@ -178,7 +178,8 @@ private:
                     closed = false;
                 }
             if (!probe.broken.empty()) {
-                noGoods_.push_back({probe.broken.front(), chosen});
+                if (!blameSingles(chosen))
+                    noGoods_.push_back({probe.broken.front(), chosen});
                 closed = false;
             }
             if (closed) {
@@ -191,6 +192,21 @@ private:
                                "no repair hint: the search for one stopped after " +
                                    std::to_string(kMaxRounds) + " rounds"});
         return out;
+    }
+
+    // The changes of a set that break a requirement on their own, each excluded for good (a
+    // no-good of one); false when none does, and only the set together breaks one.
+    bool blameSingles(const std::vector<std::size_t>& chosen) {
+        bool found = false;
+        for (std::size_t c : chosen) {
+            if (!alone_.insert(c).second)
+                continue; // checked before: its no-goods, if any, are in place
+            for (std::size_t r : check({c}, false).broken) {
+                noGoods_.push_back({r, {c}});
+                found = true;
+            }
+        }
+        return found;
     }
 
     // The policy with the changes applied: removed lines dropped, denies in place.
@@ -306,10 +322,6 @@ private:
         std::size_t id = changes_.size();
         changes_.push_back(std::move(c));
         known_.emplace(key, id);
-        // A change that breaks a requirement on its own is never worth trying.
-        if (!kept_.empty())
-            for (std::size_t r : check({id}, false).broken)
-                noGoods_.push_back({r, {id}});
         return id;
     }
 
@@ -629,6 +641,7 @@ private:
     std::map<std::tuple<Change::Kind, std::size_t, std::string>, std::size_t> known_;
     std::vector<PathCut> cuts_;
     std::vector<NoGood> noGoods_;
+    std::set<std::size_t> alone_; // changes checked on their own against the requirements
     bool narrow_ = false;
     std::size_t rebuild_;          // what one rebuild costs: the graph's edges
     mutable std::size_t work_ = 0; // spent so far
