@@ -13,6 +13,7 @@
 #include <z3++.h>
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <set>
 #include <tuple>
@@ -112,6 +113,18 @@ std::vector<std::vector<Edge>> pathsOf(const Checker& checker, const Graph& g,
         out.push_back(std::move(*path));
     }
     return out;
+}
+
+// Can a deny name this service and argument? A service of Qubes' shipped policy may be
+// spelled in a way the language does not accept (docs/language.md, sections 1 and 11).
+bool writable(const std::string& service, const std::string& argument) {
+    auto nameChar = [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+    };
+    bool name = !service.empty() && std::isalpha(static_cast<unsigned char>(service[0])) &&
+                service.back() != '-' && std::all_of(service.begin(), service.end(), nameChar);
+    return name && std::all_of(argument.begin(), argument.end(),
+                               [&](char c) { return nameChar(c) || c == '+'; });
 }
 
 std::string inlineServices(const std::vector<model::ServiceMatch>& matches) {
@@ -398,7 +411,7 @@ private:
         const Node& caller = b.graph.nodes()[e.initiator];
         const Node& landing = b.graph.nodes()[e.responder];
         if (caller.kind != Node::Kind::Qube || caller.qube == model::Policy::dom0 ||
-            landing.kind == Node::Kind::External || e.service.empty() ||
+            landing.kind == Node::Kind::External || !writable(e.service, e.argument) ||
             e.service.starts_with("admin."))
             return {}; // the Admin API lands on its subject, not on the target
         rpc::Landing where{landing.kind == Node::Kind::Disposables, landing.qube};
