@@ -276,6 +276,13 @@ private:
     }
 
     // ---- boxes --------------------------------------------------------------------------
+    z3::expr addressRange(const z3::expr& var, U128 lo, U128 hi) {
+        U128 first = unrotate(lo), last = unrotate(hi);
+        if (first <= last)
+            return between(var, first, last, 128);
+        return z3::uge(var, constant(first, 128)) || z3::ule(var, constant(last, 128));
+    }
+
     z3::expr boxTerm(const Box& box) {
         z3::expr out = ctx_.bool_val(true);
         for (std::size_t d = 0; d < kDims; ++d) {
@@ -287,9 +294,8 @@ private:
                 out = out && between(proto_, lo, hi, 8);
             else if (d == kPort)
                 out = out && between(port_, lo, hi, 16);
-            else // rotated addresses
-                out =
-                    out && between((d == kSrc ? src_ : dst_) - constant(kV4Base, 128), lo, hi, 128);
+            else // a rotated range: one or two ranges of plain addresses, no subtraction
+                out = out && addressRange(d == kSrc ? src_ : dst_, lo, hi);
         }
         return out;
     }
@@ -303,11 +309,14 @@ private:
     }
 
     // Is every sendable packet of the box in the difference, and in no class found before?
-    bool inside(const Box& box, const z3::expr& difference, const z3::expr_vector& found) {
-        z3::solver s(ctx_);
-        s.set(params_);
-        s.add(domain() && boxTerm(box) && (!difference || z3::mk_or(found)));
-        return check(s) == z3::unsat;
+    // checker holds the domain; each question is pushed and popped.
+    bool inside(z3::solver& checker, const Box& box, const z3::expr& difference,
+                const z3::expr_vector& found) {
+        checker.push();
+        checker.add(boxTerm(box) && (!difference || z3::mk_or(found)));
+        bool in = check(checker) == z3::unsat;
+        checker.pop();
+        return in;
     }
 
     // An address range stays within one family: IPv4 ranges and IPv6 ranges read apart.
@@ -317,7 +326,8 @@ private:
         return (axes_[d].first(box[d].first) < kV4End) == (axes_[d].last(box[d].second) < kV4End);
     }
 
-    Box grow(Box box, const z3::expr& difference, const z3::expr_vector& found) {
+    Box grow(Box box, z3::solver& checker, const z3::expr& difference,
+             const z3::expr_vector& found) {
         for (Dim d : {kPort, kSrc, kDst, kProto}) {
             if (!active_[d])
                 continue;
@@ -329,14 +339,14 @@ private:
             while (box[d].first > 0) {
                 Box wider = box;
                 --wider[d].first;
-                if (!oneFamily(wider, d) || !inside(wider, difference, found))
+                if (!oneFamily(wider, d) || !inside(checker, wider, difference, found))
                     break;
                 box = wider;
             }
             while (box[d].second + 1 < axes_[d].size()) {
                 Box wider = box;
                 ++wider[d].second;
-                if (!oneFamily(wider, d) || !inside(wider, difference, found))
+                if (!oneFamily(wider, d) || !inside(checker, wider, difference, found))
                     break;
                 box = wider;
             }
@@ -503,9 +513,12 @@ private:
             diff.toOutside = b.outside;
             diff.opened = opened;
             z3::expr difference = opened ? pn && !po : po && !pn;
-            z3::solver finder(ctx_);
+            z3::solver finder(ctx_, z3::solver::simple());
             finder.set(params_);
             finder.add(domain() && difference);
+            z3::solver checker(ctx_, z3::solver::simple());
+            checker.set(params_);
+            checker.add(domain());
             z3::expr_vector found(ctx_);
             while (check(finder) == z3::sat) {
                 if (diff.classes.size() == maxClasses_) {
@@ -527,7 +540,7 @@ private:
                     std::size_t i = active_[d] ? axes_[d].indexOf(at[d]) : 0;
                     box[d] = {i, i};
                 }
-                box = grow(box, difference, found);
+                box = grow(box, checker, difference, found);
                 z3::expr term = boxTerm(box);
                 found.push_back(term);
                 finder.add(!term);
