@@ -91,6 +91,21 @@ std::map<std::string, std::vector<backends::DiffPlace>> escapes(const analyzer::
     return out;
 }
 
+// Which way data moves over network flows, by side pair ("outside" for every network node):
+// a service's data direction can change the influence without changing a single packet.
+std::set<std::pair<std::string, std::string>> netInfluence(const analyzer::GraphView& g) {
+    std::set<std::string> external;
+    for (const analyzer::GraphNode& n : g.nodes)
+        if (n.kind == "external")
+            external.insert(n.name);
+    auto side = [&](const std::string& n) { return external.count(n) ? "outside" : n; };
+    std::set<std::pair<std::string, std::string>> out;
+    for (const analyzer::GraphEdge& e : g.edges)
+        if (e.kind == "net")
+            out.insert({side(e.from), side(e.to)});
+    return out;
+}
+
 // A connection carries data both ways: an opened packet class weighs as the worse of its two
 // directions.
 std::string netSeverity(const model::Policy& p, const analyzer::NetDifference& d) {
@@ -209,7 +224,28 @@ int runDiff(const DiffOptions& o, std::ostream& out, std::ostream& err, const Te
         err << "bulkhead diff: " << e.what() << "\n";
         return kInternalError;
     }
-    auto ea = escapes(a->graphView(), run.sources), eb = escapes(b->graphView(), run.sources);
+    analyzer::GraphView ga = a->graphView(), gb = b->graphView();
+    // Influence over the network that changed with no packet class to show for it: a
+    // service's data direction changed.
+    std::set<std::pair<std::string, std::string>> packetPairs;
+    for (const analyzer::NetDifference& d : net.differences) {
+        packetPairs.insert({d.from, d.to});
+        packetPairs.insert({d.to, d.from});
+    }
+    auto ia = netInfluence(ga), ib = netInfluence(gb);
+    for (const auto& [influence, other, opened] :
+         {std::tuple{&ib, &ia, true}, std::tuple{&ia, &ib, false}})
+        for (const auto& [from, to] : *influence)
+            if (!other->count({from, to}) && !packetPairs.count({from, to}))
+                changes.push_back(
+                    {opened ? severityOf(newP, from, {to}, true) : "note",
+                     "net",
+                     std::string(opened ? "opened" : "closed") + ": data from " + from + " to " +
+                         to + " over the same packets (a service's data direction changed)",
+                     "",
+                     {},
+                     {}});
+    auto ea = escapes(ga, run.sources), eb = escapes(gb, run.sources);
     for (const auto& [path, at] : eb)
         if (!ea.count(path))
             changes.push_back({"error", "escape-path", "new escape path: " + path, "", {}, at});

@@ -305,3 +305,23 @@ TEST_CASE("check --each: each file its own policy, the worst exit code") {
     CHECK(r.err.find(bad.string()) != std::string::npos);
     CHECK(test::runCli({"check", "--each", "--format", "json", clean.string()}).exitCode == 2);
 }
+
+TEST_CASE("diff: a data direction that changes the influence, not the packets, is reported") {
+    test::TempDir tmp;
+    std::string text = R"(policy "p";
+trust low = red < high = blue;
+template t { trust high; }
+netvm net { template t; trust low; }
+qube a { template t; trust low; netvm net; }
+qube b { template t; trust high; netvm net; }
+service sync = tcp/873 data push;
+allow b -> a : sync;
+)";
+    fs::path push = tmp.write("push.bh", text);
+    fs::path both = tmp.write("both.bh", replaced(text, "data push", "data both"));
+    test::CliResult r = diff(push, both);
+    CHECK(r.exitCode == 1); // a (low) now writes into b (high)
+    CHECK(r.out == "error [net] opened: data from a to b over the same packets (a service's "
+                   "data direction changed)\n");
+    CHECK(diff(both, push).out.find("note [net] closed: data from a to b") != std::string::npos);
+}
