@@ -46,6 +46,15 @@ std::optional<model::Policy> policyOf(const std::string& text) {
     return c.policy;
 }
 
+// a (low) and b (high), both online: the start of the small policies below.
+const std::string kTwoQubes = R"(policy "p";
+trust low = red < high = blue;
+template t { trust high; }
+netvm net { template t; trust low; }
+qube a { template t; trust low; netvm net; }
+qube b { template t; trust high; netvm net; }
+)";
+
 struct GoldenCase {
     const char* name;
     const char* example;
@@ -169,14 +178,7 @@ TEST_CASE("diff: a removed flow is closed as packet classes around the deny carv
 }
 
 TEST_CASE("net differences: classes cover the difference exactly, each with its lines") {
-    std::string base = R"(policy "p";
-trust low = red < high = blue;
-template t { trust high; }
-netvm net { template t; trust low; }
-qube a { template t; trust low; netvm net; }
-qube b { template t; trust high; netvm net; }
-network out = 10.0.0.0/8;
-)";
+    std::string base = kTwoQubes + "network out = 10.0.0.0/8;\n";
     std::optional<model::Policy> older =
         policyOf(base + "allow a -> out : tcp/1-1000;\ndeny a -> 10.1.0.0/16 : any;\n"
                         "allow b -> out : tcp/1-1000;\n");
@@ -308,15 +310,7 @@ TEST_CASE("check --each: each file its own policy, the worst exit code") {
 
 TEST_CASE("diff: a data direction that changes the influence, not the packets, is reported") {
     test::TempDir tmp;
-    std::string text = R"(policy "p";
-trust low = red < high = blue;
-template t { trust high; }
-netvm net { template t; trust low; }
-qube a { template t; trust low; netvm net; }
-qube b { template t; trust high; netvm net; }
-service sync = tcp/873 data push;
-allow b -> a : sync;
-)";
+    std::string text = kTwoQubes + "service sync = tcp/873 data push;\nallow b -> a : sync;\n";
     fs::path push = tmp.write("push.bh", text);
     fs::path both = tmp.write("both.bh", replaced(text, "data push", "data both"));
     test::CliResult r = diff(push, both);
