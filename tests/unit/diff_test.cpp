@@ -276,6 +276,22 @@ TEST_CASE("diff --git: the old side as of a revision, named REV:path") {
     CHECK(missing.exitCode == 2);
     CHECK(missing.err.find("HEAD:" + (repo / "policies/extra.bh").string()) != std::string::npos);
 
+    // Imports of the old side come from the revision too: one broken there, fixed in the
+    // working tree, fails as REV:path.
+    fs::create_directories(repo / "policies/lib");
+    std::string text = workstation();
+    std::size_t split = text.find("\n# Network flows") + 1;
+    std::ofstream(repo / "policies/lib/base.bh") << text.substr(0, split) << "garbage\n";
+    std::ofstream(repo / "policies/main.bh") << "import \"lib/base.bh\";\n" << text.substr(split);
+    git({"add", "-A"});
+    git({"commit", "-q", "-m", "broken import"});
+    std::ofstream(repo / "policies/lib/base.bh") << text.substr(0, split);
+    test::CliResult imported = test::runCli(
+        {"diff", "--no-baseline", "--git", "HEAD", (repo / "policies/main.bh").string()});
+    CHECK(imported.exitCode == 2);
+    CHECK(imported.err.find("HEAD:" + (repo / "policies/lib/base.bh").string() + ":") !=
+          std::string::npos);
+
     for (const char* rev : {"no-such-branch", "--output=/tmp/x", "a b", "HEAD:x"}) {
         CAPTURE(rev);
         test::CliResult bad =
