@@ -223,6 +223,22 @@ TEST_CASE("net differences: classes cover the difference exactly, each with its 
     CHECK(none.queries >= 4); // each pair, each direction: unsat
 }
 
+TEST_CASE("net differences: more classes than asked for are cut off, and it says so") {
+    std::optional<model::Policy> ws = policyOf(workstation());
+    std::optional<model::Policy> closed =
+        policyOf(replaced(workstation(), "allow personal -> internet : http;\n", ""));
+    REQUIRE(ws);
+    REQUIRE(closed);
+    analyzer::NetComparison all = analyzer::compareNetFlows(*ws, *closed);
+    REQUIRE(all.differences.size() == 1);
+    CHECK(all.differences[0].classes.size() == 3); // IPv4 below and above corp, IPv6
+    CHECK(!all.differences[0].truncated);
+    analyzer::NetComparison two = analyzer::compareNetFlows(*ws, *closed, 50'000'000, 2);
+    REQUIRE(two.differences.size() == 1);
+    CHECK(two.differences[0].classes.size() == 2);
+    CHECK(two.differences[0].truncated);
+}
+
 TEST_CASE("diff: directories are policies of their sorted *.bh files") {
     test::TempDir tmp;
     fs::create_directories(tmp.path() / "old");
