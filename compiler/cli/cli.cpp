@@ -147,9 +147,11 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
                      "OLD NEW: two policies, each a file or a directory of *.bh files; "
                      "with --git: the new policy's files or directories")
         ->required();
-    diffCmd->add_option("--git", diff.gitRevision,
-                        "compare the given paths as of git revision REV (old) with the "
-                        "working tree (new)");
+    diffCmd
+        ->add_option("--git", diff.gitRevision,
+                     "compare the given paths as of git revision REV (old) with the "
+                     "working tree (new)")
+        ->option_text("REV");
     diffCmd->add_option("--baseline", diff.baselineDirs, "as for check");
     diffCmd->add_option("--baseline-legacy", diff.baselineLegacy, "as for check");
     diffCmd->add_flag("--no-baseline", diff.noBaseline, "as for check");

@@ -10,6 +10,7 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include <cstdlib>
 #include <fstream>
 
 namespace fs = std::filesystem;
@@ -315,6 +316,14 @@ TEST_CASE("diff --git: the old side as of a revision, named REV:path") {
         CHECK(bad.exitCode == 2);
         CHECK(bad.err.find("--git") != std::string::npos);
     }
+    // No git on PATH: said so, exit 2.
+    std::string path = std::getenv("PATH") ? std::getenv("PATH") : "";
+    setenv("PATH", (tmp.path() / "nothing-here").c_str(), 1);
+    test::CliResult noGit = test::runCli({"diff", "--git", "HEAD", dir});
+    setenv("PATH", path.c_str(), 1);
+    CHECK(noGit.exitCode == 2);
+    CHECK(noGit.err.find("--git needs git on PATH") != std::string::npos);
+
     fs::create_directories(tmp.path() / "plain");
     std::ofstream(tmp.path() / "plain/ws.bh") << workstation();
     test::CliResult outside =
