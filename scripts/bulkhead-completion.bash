@@ -12,11 +12,11 @@ _bulkhead() {
         cword=$COMP_CWORD
     fi
 
-    local commands="check explain compile audit fmt graph"
+    local commands="check explain compile audit diff fmt graph"
     local sub="" i
     for ((i = 1; i < cword; i++)); do
         case ${words[i]} in
-            check | explain | compile | audit | fmt | graph)
+            check | explain | compile | audit | diff | fmt | graph)
                 sub=${words[i]}
                 break
                 ;;
@@ -45,12 +45,16 @@ _bulkhead() {
             fi
             return
             ;;
-        --inventory | --system-info | --batch)
+        --inventory | --system-info | --batch | --labels)
             COMPREPLY=($(compgen -f -- "$cur"))
             return
             ;;
         --intent)
             COMPREPLY=($(compgen -f -X '!*.bh' -- "$cur") $(compgen -d -- "$cur"))
+            return
+            ;;
+        --git)
+            COMPREPLY=($(compgen -W "$(git for-each-ref --format='%(refname:short)' 2>/dev/null) HEAD" -- "$cur"))
             return
             ;;
         --severity | --qrexec-file)
@@ -69,10 +73,11 @@ _bulkhead() {
             fi
             return
             ;;
-        check) opts="--show-model --baseline --baseline-legacy --no-baseline --severity --format --help" ;;
+        check) opts="--each --show-model --baseline --baseline-legacy --no-baseline --severity --format --help" ;;
         explain) opts="--baseline --baseline-legacy --no-baseline --batch --net-witnesses --help" ;;
         compile) opts="-o --output --qrexec-file --baseline --baseline-legacy --no-baseline --severity --format --no-kernel-check --help" ;;
-        audit) opts="--policy-dir --legacy-dir --inventory --system-info --intent --qrexec-file --severity --format --help" ;;
+        audit) opts="--policy-dir --legacy-dir --inventory --system-info --intent --qrexec-file --labels --severity --format --help" ;;
+        diff) opts="--git --baseline --baseline-legacy --no-baseline --format --help" ;;
         fmt) opts="--check --stdout --help" ;;
         graph) opts="--baseline --baseline-legacy --no-baseline -o --output --svg --png --all --help" ;;
     esac

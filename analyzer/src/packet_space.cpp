@@ -473,4 +473,8 @@ std::optional<std::string> PacketSpace::unpermitted(const std::vector<model::Ser
     return textOf(m.solve(q, a, b));
 }
 
+const std::vector<IpPrefix>& unsendableAddresses(IpPrefix::Family family) {
+    return unsendable(family);
+}
+
 } // namespace bulkhead::analyzer

@@ -57,6 +57,9 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
+// Addresses no packet is sent to (loopback, multicast, reserved): witnesses avoid them.
+const std::vector<IpPrefix>& unsendableAddresses(IpPrefix::Family family);
+
 // Does a flow endpoint stand for this qube or disposables node (by name or tag)?
 bool endpointCovers(const model::Policy& policy, const model::Endpoint& e, const Node& n);
 

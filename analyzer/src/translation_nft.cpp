@@ -3,6 +3,8 @@
 // per firewall qube settles every packet at once.
 #include "bulkhead/analyzer/translation.h"
 
+#include "address_space.h"
+
 #include "bulkhead/compiler/net_addressing.h"
 
 #include <z3++.h>
@@ -14,24 +16,10 @@ namespace bulkhead::analyzer {
 namespace {
 
 using model::NetNode;
-__extension__ using U128 = unsigned __int128;
 
 struct CannotRead {
     std::string why;
 };
-
-U128 mappedValue(const IpPrefix& p) {
-    U128 v = 0;
-    if (p.family == IpPrefix::Family::V4) {
-        v = 0xffff;
-        for (unsigned i = 0; i < 4; ++i)
-            v = (v << 8) | p.bytes[i];
-        return v;
-    }
-    for (unsigned i = 0; i < 16; ++i)
-        v = (v << 8) | p.bytes[i];
-    return v;
-}
 
 U128 valueOf(const nft::Value& v) {
     U128 out = 0;
@@ -106,7 +94,7 @@ private:
         unsigned len = p.family == IpPrefix::Family::V4 ? 96u + p.length : p.length;
         if (len == 0)
             return c_.bool_val(true);
-        return x.extract(127, 128 - len) == constant(mappedValue(p) >> (128 - len), len);
+        return x.extract(127, 128 - len) == constant(mappedFirst(p) >> (128 - len), len);
     }
 
     z3::expr inAny(const z3::expr& x, const std::vector<IpPrefix>& ps) {
@@ -384,21 +372,8 @@ private:
     std::string describe(const z3::model& m) {
         auto num = [&](const z3::expr& e) { return m.eval(e, true).get_numeral_uint64(); };
         auto address = [&](const z3::expr& a) {
-            std::uint64_t hi = num(a.extract(127, 64)), lo = num(a.extract(63, 0));
-            IpPrefix p;
-            if (hi == 0 && (lo >> 32) == 0xffff) {
-                for (unsigned i = 0; i < 4; ++i)
-                    p.bytes[i] = static_cast<std::uint8_t>(lo >> (24 - 8 * i));
-                p.length = 32;
-            } else {
-                p.family = IpPrefix::Family::V6;
-                for (unsigned i = 0; i < 8; ++i) {
-                    p.bytes[i] = static_cast<std::uint8_t>(hi >> (56 - 8 * i));
-                    p.bytes[8 + i] = static_cast<std::uint8_t>(lo >> (56 - 8 * i));
-                }
-                p.length = 128;
-            }
-            return p.str();
+            U128 hi = num(a.extract(127, 64)), lo = num(a.extract(63, 0));
+            return hostOfMapped((hi << 64) | lo).str();
         };
         std::uint64_t pr = num(proto_), po = num(port_);
         std::string what = pr == 6                 ? "tcp port " + std::to_string(po)

@@ -32,6 +32,9 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
                  "could not prove");
     checkCmd->add_option("files", check.files, "policy files (*.bh); together one policy")
         ->required();
+    checkCmd->add_flag("--each", check.each,
+                       "check each file as a policy of its own (for pre-commit, which passes "
+                       "every staged file); exit with the worst result");
     checkCmd->add_flag("--show-model", check.showModel,
                        "print the checked policy (its canonical description)");
     checkCmd->add_option("--baseline", check.baselineDirs,
@@ -139,16 +142,25 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     CLI::App* diffCmd = app.add_subcommand(
         "diff", "what a change to a policy means: requests and flows opened or closed, escape "
                 "paths added or removed");
-    diffCmd->add_option("old", diff.oldFile, "the policy before")->required();
-    diffCmd->add_option("new", diff.newFile, "the policy after")->required();
+    diffCmd
+        ->add_option("paths", diff.paths,
+                     "OLD NEW: two policies, each a file or a directory of *.bh files; "
+                     "with --git: the new policy's files or directories")
+        ->required();
+    diffCmd
+        ->add_option("--git", diff.gitRevision,
+                     "compare the given paths as of git revision REV (old) with the "
+                     "working tree (new)")
+        ->option_text("REV");
     diffCmd->add_option("--baseline", diff.baselineDirs, "as for check");
     diffCmd->add_option("--baseline-legacy", diff.baselineLegacy, "as for check");
     diffCmd->add_flag("--no-baseline", diff.noBaseline, "as for check");
-    diffCmd->add_option("--format", diff.format, "text or json")
-        ->check(CLI::IsMember({"text", "json"}));
+    diffCmd->add_option("--format", diff.format, "text, json or sarif (one document on stdout)")
+        ->check(CLI::IsMember({"text", "json", "sarif"}));
     diffCmd->footer("Exit: 0 nothing opens an escape, 1 a change opens a way from lower to "
-                    "higher trust or a new escape path, 2 bad input.\n"
-                    "Example: bulkhead diff old/workstation.bh policies/workstation.bh");
+                    "higher trust or a new escape path, 2 bad input, 3 could not prove.\n"
+                    "Examples: bulkhead diff old/workstation.bh policies/workstation.bh\n"
+                    "          bulkhead diff --git origin/main policies/");
 
     FmtOptions fmt;
     CLI::App* fmtCmd =
@@ -207,7 +219,8 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
 
     try {
         if (checkCmd->parsed())
-            return runCheck(check, out, err, term);
+            return check.each ? runCheckEach(check, out, err, term)
+                              : runCheck(check, out, err, term);
         if (explainCmd->parsed()) {
             // Leading *.bh words are the policy; the rest is the question.
             for (const std::string& w : explainCmd->remaining())

@@ -15,9 +15,13 @@ struct CheckOptions {
     bool noBaseline = false;
     std::vector<std::string> severities; // "BH1104=off", "rule-shadowed-same=error"
     std::string format = "text";         // text (stderr), json or sarif (stdout)
+    bool each = false;                   // each file its own policy (runCheckEach)
 };
 int runCheck(const CheckOptions& options, std::ostream& out, std::ostream& err,
              const Terminal& terminal);
+// Each file checked as a policy of its own; the exit code is the worst (highest) of them.
+int runCheckEach(const CheckOptions& options, std::ostream& out, std::ostream& err,
+                 const Terminal& terminal);
 
 struct ExplainOptions {
     std::vector<std::string> files; // the policy (*.bh)
@@ -56,11 +60,14 @@ int runAudit(const AuditOptions& options, std::ostream& out, std::ostream& err,
              const Terminal& terminal);
 
 struct DiffOptions {
-    std::string oldFile, newFile; // each a policy's main file (imports follow)
+    // OLD NEW (each a file or a directory of *.bh files); with --git REV, the paths of the
+    // new policy, compared with the same paths as of REV.
+    std::vector<std::string> paths;
+    std::string gitRevision;
     std::vector<std::string> baselineDirs;
     std::string baselineLegacy;
     bool noBaseline = false;
-    std::string format = "text"; // text or json
+    std::string format = "text"; // text, json or sarif
 };
 int runDiff(const DiffOptions& options, std::ostream& out, std::ostream& err,
             const Terminal& terminal);

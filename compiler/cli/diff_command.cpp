@@ -1,14 +1,16 @@
 // `bulkhead diff OLD NEW`: what a change to a policy means. qrexec decisions are compared
 // exactly over every request class of the new policy's system (old rules, then Qubes'
-// baseline, against new rules, then the same baseline); network edges and escape paths are
-// compared from the two analyses' graphs. Severity follows the trust direction.
+// baseline, against new rules, then the same baseline); network flows are compared with Z3
+// packet class by packet class (analyzer/net_diff.h); escape paths from the two analyses.
+// Severity follows the trust direction.
 #include "baseline.h"
 #include "check_run.h"
+#include "diff_inputs.h"
 
+#include "bulkhead/analyzer/net_diff.h"
 #include "bulkhead/analyzer/translation.h"
+#include "bulkhead/backends/diff_report.h"
 #include "bulkhead/compiler/frontend.h"
-
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <map>
@@ -18,13 +20,7 @@
 namespace bulkhead::cli {
 namespace {
 
-struct Change {
-    std::string severity; // error (opened low -> high), warning (opened high -> low), note
-    std::string kind;     // rpc, net, escape-path, qube
-    std::string text;
-    std::string example;
-    std::string oldAt, newAt; // file:line of the deciding lines; empty when none
-};
+using Change = backends::DiffChange;
 
 std::vector<analyzer::BaselineRule> rulesOf(const model::Policy& p,
                                             const std::vector<analyzer::BaselineRule>& baseline) {
@@ -33,10 +29,21 @@ std::vector<analyzer::BaselineRule> rulesOf(const model::Policy& p,
     return out;
 }
 
-std::string where(const SourceManager& sources, const std::optional<SourceRange>& r) {
+std::vector<backends::DiffPlace> where(const SourceManager& sources,
+                                       const std::optional<SourceRange>& r) {
     if (!r || !r->valid())
-        return "";
-    return sources.file(r->file).path + ":" + std::to_string(r->begin.line);
+        return {};
+    return {{sources.file(r->file).path, r->begin.line, r->begin.column}};
+}
+
+std::vector<backends::DiffPlace> where(const SourceManager& sources,
+                                       const std::vector<SourceRange>& ranges) {
+    std::vector<backends::DiffPlace> out;
+    for (const SourceRange& r : ranges) {
+        std::vector<backends::DiffPlace> one = where(sources, r);
+        out.insert(out.end(), one.begin(), one.end());
+    }
+    return out;
 }
 
 // Opening a way from lower to higher trust is an integrity risk (error); from higher to
@@ -72,18 +79,9 @@ std::string severityOf(const model::Policy& p, const std::string& from,
     return worst;
 }
 
-std::set<std::tuple<std::string, std::string, std::string>> netEdges(const analyzer::GraphView& g) {
-    std::set<std::tuple<std::string, std::string, std::string>> out;
-    for (const analyzer::GraphEdge& e : g.edges)
-        if (e.kind == "net")
-            for (const std::string& s : e.services)
-                out.insert({e.from, e.to, s});
-    return out;
-}
-
-std::map<std::string, std::string> escapes(const analyzer::GraphView& g,
-                                           const SourceManager& sources) {
-    std::map<std::string, std::string> out; // path text -> assertion's place
+std::map<std::string, std::vector<backends::DiffPlace>> escapes(const analyzer::GraphView& g,
+                                                                const SourceManager& sources) {
+    std::map<std::string, std::vector<backends::DiffPlace>> out; // path -> assertion's place
     for (const analyzer::GraphWitness& w : g.witnesses) {
         std::string path;
         for (const analyzer::GraphEdge& h : w.hops)
@@ -93,15 +91,64 @@ std::map<std::string, std::string> escapes(const analyzer::GraphView& g,
     return out;
 }
 
+// Which way data moves over network flows, by side pair ("outside" for every network node):
+// a service's data direction can change the influence without changing a single packet.
+std::set<std::pair<std::string, std::string>> netInfluence(const analyzer::GraphView& g) {
+    std::set<std::string> external;
+    for (const analyzer::GraphNode& n : g.nodes)
+        if (n.kind == "external")
+            external.insert(n.name);
+    auto side = [&](const std::string& n) { return external.count(n) ? "outside" : n; };
+    std::set<std::pair<std::string, std::string>> out;
+    for (const analyzer::GraphEdge& e : g.edges)
+        if (e.kind == "net")
+            out.insert({side(e.from), side(e.to)});
+    return out;
+}
+
+// A connection carries data both ways: an opened packet class weighs as the worse of its two
+// directions.
+std::string netSeverity(const model::Policy& p, const analyzer::NetDifference& d) {
+    if (!d.opened)
+        return "note";
+    if (d.fromOutside || d.toOutside)
+        return "warning"; // a network outside the system: data in or out, at the bottom
+    std::string there = severityOf(p, d.from, {d.to}, true);
+    std::string back = severityOf(p, d.to, {d.from}, true);
+    return there == "error" || back == "error"       ? "error"
+           : there == "warning" || back == "warning" ? "warning"
+                                                     : "note";
+}
+
+// Both sides as policies: files or directories, the old one from git with --git.
+bool readInputs(const DiffOptions& o, PolicyInput& older, PolicyInput& newer, std::ostream& err) {
+    std::string error;
+    bool ok = false;
+    if (!o.gitRevision.empty())
+        ok = gitInput(o.gitRevision, o.paths, older, error) &&
+             workingTreeInput(o.paths, newer, error);
+    else if (o.paths.size() != 2)
+        error = "give OLD and NEW (each a file or a directory of *.bh files), or --git REV "
+                "with the new policy's paths";
+    else
+        ok = workingTreeInput({o.paths[0]}, older, error) &&
+             workingTreeInput({o.paths[1]}, newer, error);
+    if (!ok)
+        err << "bulkhead diff: " << error << "\n";
+    return ok;
+}
+
 } // namespace
 
 int runDiff(const DiffOptions& o, std::ostream& out, std::ostream& err, const Terminal& terminal) {
+    PolicyInput oldInput, newInput;
+    if (!readInputs(o, oldInput, newInput, err))
+        return kBadInput;
     CheckRun run;
-    std::vector<std::string> oldFiles{o.oldFile}, newFiles{o.newFile};
-    FrontendResult older = runFrontend(oldFiles, run.sources, run.sink);
+    FrontendResult older = runFrontend(oldInput.roots, run.sources, run.sink, {}, oldInput.reader);
     FrontendResult newer;
     if (older.policy)
-        newer = runFrontend(newFiles, run.sources, run.sink);
+        newer = runFrontend(newInput.roots, run.sources, run.sink);
     analyzer::AnalysisOptions analysis;
     BaselineChoice baseline{o.baselineDirs, o.baselineLegacy, o.noBaseline};
     DiagnosticSink baselineSink;
@@ -119,11 +166,15 @@ int runDiff(const DiffOptions& o, std::ostream& out, std::ostream& err, const Te
     for (const model::Qube& q : newP.qubes)
         if (!oldP.findQube(q.name))
             changes.push_back(
-                {"note", "qube", "qube " + q.name + " added", "", "", where(run.sources, q.range)});
+                {"note", "qube", "qube " + q.name + " added", "", {}, where(run.sources, q.range)});
     for (const model::Qube& q : oldP.qubes)
         if (!newP.findQube(q.name))
-            changes.push_back({"note", "qube", "qube " + q.name + " removed", "",
-                               where(run.sources, q.range), ""});
+            changes.push_back({"note",
+                               "qube",
+                               "qube " + q.name + " removed",
+                               "",
+                               where(run.sources, q.range),
+                               {}});
 
     for (const analyzer::RpcDrift& d : analyzer::compareRpcRuleLists(
              newP, rulesOf(oldP, analysis.baseline), rulesOf(newP, analysis.baseline))) {
@@ -142,6 +193,29 @@ int runDiff(const DiffOptions& o, std::ostream& out, std::ostream& err, const Te
                            where(run.sources, d.intendedRule)});
     }
 
+    analyzer::NetComparison net = analyzer::compareNetFlows(oldP, newP, analysis.rlimit);
+    if (net.unknown) {
+        err << "bulkhead diff: Z3 could not compare the network flows (" << *net.unknown
+            << "); nothing reported\n";
+        return kInternalError;
+    }
+    for (const analyzer::NetDifference& d : net.differences) {
+        std::string severity = netSeverity(newP, d);
+        for (const analyzer::PacketClass& c : d.classes)
+            changes.push_back({severity, "net", (d.opened ? "opened: " : "closed: ") + c.text,
+                               c.example, where(run.sources, c.oldLines),
+                               where(run.sources, c.newLines)});
+        if (d.truncated)
+            changes.push_back({severity,
+                               "net",
+                               std::string(d.opened ? "opened" : "closed") +
+                                   ": more packet classes from " + d.from + " to " + d.to +
+                                   " than listed",
+                               "",
+                               {},
+                               {}});
+    }
+
     std::unique_ptr<analyzer::Analysis> a, b;
     try {
         a = analyzer::Analysis::build(oldP, analysis);
@@ -151,31 +225,33 @@ int runDiff(const DiffOptions& o, std::ostream& out, std::ostream& err, const Te
         return kInternalError;
     }
     analyzer::GraphView ga = a->graphView(), gb = b->graphView();
-    auto na = netEdges(ga), nb = netEdges(gb);
-    // A flow whose data goes both ways is two edges; one change reads better.
-    auto netChanges = [&](const auto& have, const auto& other, bool opened) {
-        std::set<std::tuple<std::string, std::string, std::string>> done;
-        for (const auto& [from, to, service] : have) {
-            if (other.count({from, to, service}) || done.count({from, to, service}))
-                continue;
-            bool both = have.count({to, from, service}) && !other.count({to, from, service});
-            done.insert({to, from, service});
-            std::string text =
-                std::string(opened ? "opened: " : "closed: ") + service +
-                (both ? " between " + from + " and " + to : " from " + from + " to " + to);
-            changes.push_back(
-                {opened ? severityOf(newP, from, {to}, true) : "note", "net", text, "", "", ""});
-        }
-    };
-    netChanges(nb, na, true);
-    netChanges(na, nb, false);
+    // Influence over the network that changed with no packet class to show for it: a
+    // service's data direction changed.
+    std::set<std::pair<std::string, std::string>> packetPairs;
+    for (const analyzer::NetDifference& d : net.differences) {
+        packetPairs.insert({d.from, d.to});
+        packetPairs.insert({d.to, d.from});
+    }
+    auto ia = netInfluence(ga), ib = netInfluence(gb);
+    for (const auto& [influence, other, opened] :
+         {std::tuple{&ib, &ia, true}, std::tuple{&ia, &ib, false}})
+        for (const auto& [from, to] : *influence)
+            if (!other->count({from, to}) && !packetPairs.count({from, to}))
+                changes.push_back(
+                    {opened ? severityOf(newP, from, {to}, true) : "note",
+                     "net",
+                     std::string(opened ? "opened" : "closed") + ": data from " + from + " to " +
+                         to + " over the same packets (a service's data direction changed)",
+                     "",
+                     {},
+                     {}});
     auto ea = escapes(ga, run.sources), eb = escapes(gb, run.sources);
     for (const auto& [path, at] : eb)
         if (!ea.count(path))
-            changes.push_back({"error", "escape-path", "new escape path: " + path, "", "", at});
+            changes.push_back({"error", "escape-path", "new escape path: " + path, "", {}, at});
     for (const auto& [path, at] : ea)
         if (!eb.count(path))
-            changes.push_back({"note", "escape-path", "escape path gone: " + path, "", at, ""});
+            changes.push_back({"note", "escape-path", "escape path gone: " + path, "", at, {}});
 
     std::stable_sort(changes.begin(), changes.end(), [](const Change& x, const Change& y) {
         auto rank = [](const std::string& s) { return s == "error" ? 0 : s == "warning" ? 1 : 2; };
@@ -183,34 +259,21 @@ int runDiff(const DiffOptions& o, std::ostream& out, std::ostream& err, const Te
     });
     bool blocking = std::any_of(changes.begin(), changes.end(),
                                 [](const Change& c) { return c.severity == "error"; });
-    if (o.format == "json") {
-        nlohmann::ordered_json doc;
-        doc["diff_version"] = 1;
-        doc["semantic_change"] = !changes.empty();
-        doc["changes"] = nlohmann::ordered_json::array();
-        for (const Change& c : changes)
-            doc["changes"].push_back({{"severity", c.severity},
-                                      {"kind", c.kind},
-                                      {"text", c.text},
-                                      {"example", c.example},
-                                      {"old", c.oldAt},
-                                      {"new", c.newAt}});
-        out << doc.dump(2) << "\n";
-    } else if (changes.empty()) {
-        out << "no semantic change: every qrexec request, network edge and escape path is "
-               "the same\n";
-    } else {
-        for (const Change& c : changes) {
-            out << c.severity << " [" << c.kind << "] " << c.text << "\n";
-            if (!c.example.empty())
-                out << "    e.g. " << c.example << "\n";
-            if (!c.oldAt.empty())
-                out << "    old: " << c.oldAt << "\n";
-            if (!c.newAt.empty())
-                out << "    new: " << c.newAt << "\n";
-        }
-    }
-    return blocking ? kFindings : kClean;
+    backends::DiffReport report;
+    report.changes = std::move(changes);
+    report.exitCode = blocking ? kFindings : kClean;
+    report.toolVersion = BULKHEAD_VERSION;
+    report.baseline = analysis.haveBaseline ? analysis.baselineDescription : "";
+    report.revision = o.gitRevision;
+    report.netPairs = net.pairs;
+    report.z3Queries = net.queries;
+    if (o.format == "json")
+        backends::writeDiffJson(out, report);
+    else if (o.format == "sarif")
+        backends::writeDiffSarif(out, report);
+    else
+        backends::writeDiffText(out, report);
+    return report.exitCode;
 }
 
 } // namespace bulkhead::cli

@@ -2,6 +2,7 @@
 // SVG or PNG by Graphviz's dot, run without a shell.
 #include "commands.h"
 #include "loaded_policy.h"
+#include "process.h"
 
 #include "baseline.h"
 
@@ -13,18 +14,12 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fcntl.h>
 #include <map>
 #include <ostream>
-#include <poll.h>
 #include <set>
-#include <spawn.h>
 #include <sstream>
-#include <sys/wait.h>
 #include <tuple>
 #include <unistd.h>
-
-extern char** environ;
 
 namespace bulkhead::cli {
 namespace {
@@ -332,65 +327,17 @@ bool runDot(const std::string& format, const std::string& dot, std::string& resu
         error = "cannot write a temporary file";
         return false;
     }
-    int outPipe[2], errPipe[2];
-    if (pipe2(outPipe, O_CLOEXEC) != 0 || pipe2(errPipe, O_CLOEXEC) != 0) {
-        ::unlink(path);
-        error = "cannot make a pipe";
-        return false;
-    }
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1);
-    posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2);
-    std::string typeArg = "-T" + format;
-    std::vector<char*> argv = {const_cast<char*>("dot"), typeArg.data(), path, nullptr};
-    pid_t pid = 0;
-    int rc = posix_spawnp(&pid, "dot", &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    ::close(outPipe[1]);
-    ::close(errPipe[1]);
-    if (rc != 0) {
-        ::close(outPipe[0]);
-        ::close(errPipe[0]);
-        ::unlink(path);
-        error = std::string("cannot run Graphviz's dot (install graphviz): ") + std::strerror(rc);
-        return false;
-    }
-    std::string errText;
-    pollfd fds[2] = {{outPipe[0], POLLIN, 0}, {errPipe[0], POLLIN, 0}};
-    int open = 2;
-    char buf[65536];
-    while (open > 0) {
-        if (poll(fds, 2, -1) < 0) {
-            if (errno == EINTR)
-                continue;
-            break;
-        }
-        for (pollfd& p : fds) {
-            if (p.fd < 0 || p.revents == 0)
-                continue;
-            ssize_t n = ::read(p.fd, buf, sizeof buf);
-            if (n > 0) {
-                (p.fd == outPipe[0] ? result : errText).append(buf, static_cast<std::size_t>(n));
-            } else if (n == 0 || errno != EINTR) {
-                ::close(p.fd);
-                p.fd = -1;
-                --open;
-            }
-        }
-    }
-    for (pollfd& p : fds)
-        if (p.fd >= 0)
-            ::close(p.fd);
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
+    ProcessResult dotRun = runProcess({"dot", "-T" + format, path});
     ::unlink(path);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        error = "Graphviz's dot failed: " + errText;
+    if (dotRun.spawnError) {
+        error = "cannot run Graphviz's dot (install graphviz): " + *dotRun.spawnError;
         return false;
     }
+    if (dotRun.exitCode != 0) {
+        error = "Graphviz's dot failed: " + dotRun.err;
+        return false;
+    }
+    result = std::move(dotRun.out);
     return true;
 }
 

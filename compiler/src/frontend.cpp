@@ -51,8 +51,9 @@ namespace {
 
 class Loader {
 public:
-    Loader(SourceManager& sources, DiagnosticSink& sink, const FrontendLimits& limits)
-        : sources_(sources), sink_(sink), limits_(limits) {}
+    Loader(SourceManager& sources, DiagnosticSink& sink, const FrontendLimits& limits,
+           const FileReader& reader)
+        : sources_(sources), sink_(sink), limits_(limits), reader_(reader) {}
 
     std::optional<FileId> primary() const { return primary_; }
 
@@ -83,7 +84,8 @@ public:
                          "more than " + std::to_string(limits_.maxFiles) + " files imported");
             return;
         }
-        auto id = readSourceFile(path, sources_, sink_, requestedAt, limits_);
+        auto id = reader_ ? readWithReader(path, requestedAt)
+                          : readSourceFile(path, sources_, sink_, requestedAt, limits_);
         if (!id)
             return;
         if (!primary_)
@@ -114,9 +116,26 @@ public:
     std::vector<ParsedFile> take() { return std::move(files_); }
 
 private:
+    std::optional<FileId> readWithReader(const std::string& path, const SourceRange& requestedAt) {
+        FileText t = reader_(path);
+        if (!t.text) {
+            sink_.report(DiagCode::CannotReadFile, requestedAt,
+                         "cannot read '" + t.shownAs + "': " + t.error);
+            return std::nullopt;
+        }
+        if (t.text->size() > limits_.maxFileBytes) {
+            sink_.report(DiagCode::InputTooLarge, requestedAt,
+                         "'" + t.shownAs + "' is larger than " +
+                             std::to_string(limits_.maxFileBytes >> 20) + " MiB");
+            return std::nullopt;
+        }
+        return sources_.add(t.shownAs, std::move(*t.text));
+    }
+
     SourceManager& sources_;
     DiagnosticSink& sink_;
     const FrontendLimits& limits_;
+    const FileReader& reader_;
     std::vector<std::pair<std::string, std::string>> active_; // canonical, as shown
     std::set<std::string> done_;
     std::vector<ParsedFile> files_;
@@ -126,8 +145,9 @@ private:
 } // namespace
 
 FrontendResult runFrontend(std::span<const std::string> roots, SourceManager& sources,
-                           DiagnosticSink& sink, const FrontendLimits& limits) {
-    Loader loader(sources, sink, limits);
+                           DiagnosticSink& sink, const FrontendLimits& limits,
+                           const FileReader& reader) {
+    Loader loader(sources, sink, limits, reader);
     for (const std::string& root : roots)
         loader.load(root, SourceRange{});
     FrontendResult result;

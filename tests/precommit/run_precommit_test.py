@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The pre-commit hooks of .pre-commit-hooks.yaml, installed with the real pre-commit tool in a
 throw-away git repository: a commit that opens an escape path is refused, one that is not in
-the canonical layout is refused, and clean ones are accepted. No network: the repository's
+the canonical layout is refused, and clean ones are accepted; two independent policies
+staged together are each checked on their own (`check --each`). No network: the repository's
 config is `repo: local` with this checkout's hook definitions copied in verbatim.
 
 Exits 77 (ctest SKIP_RETURN_CODE) only when pre-commit or git is not installed."""
@@ -89,46 +90,71 @@ def main():
         r = run("pre-commit", "install")
         print(r.stdout.strip())
 
+        def attempt(label, message):
+            r = commit(message)
+            out = r.stdout + r.stderr
+            print(f"{label}:", r.returncode, out)
+            return r.returncode, out
+
+        def escape_refused(code, out, before, where):
+            if code == 0:
+                failures.append(f"the commit opening an escape path {where} was accepted")
+            if "assertion violated: web => vault" not in out:
+                failures.append(f"the escape path web => vault {where} is not in the output")
+            if before and head() != before:
+                failures.append("HEAD moved although the commit was refused")
+
         # 1. A clean policy in the canonical layout: accepted.
         write(CLEAN)
         run(args.bulkhead, "fmt", "policy.bh")
         clean = open(os.path.join(repo, "policy.bh")).read()
-        r = commit("a clean policy")
-        print("clean commit:", r.returncode, r.stdout + r.stderr)
-        if r.returncode != 0:
+        code, _ = attempt("clean commit", "a clean policy")
+        if code != 0:
             failures.append("the clean commit was refused")
-        first = head() if r.returncode == 0 else None
+        first = head() if code == 0 else None
 
         # 2. A change that opens an escape path: refused by bulkhead-check, HEAD unchanged.
         write(ESCAPE)
         run(args.bulkhead, "fmt", "policy.bh")
-        r = commit("open an escape path")
-        out = r.stdout + r.stderr
-        print("escape commit:", r.returncode, out)
-        if r.returncode == 0:
-            failures.append("the commit opening an escape path was accepted")
+        code, out = attempt("escape commit", "open an escape path")
+        escape_refused(code, out, first, "in policy.bh")
         if "bulkhead check" not in out or "Failed" not in out:
             failures.append("bulkhead-check did not report the failure")
-        if "assertion violated: web => vault" not in out:
-            failures.append("the escape path web => vault is not in the hook's output")
-        if first and head() != first:
-            failures.append("HEAD moved although the commit was refused")
 
         # 3. Clean but not in the canonical layout: refused by bulkhead-fmt.
         write(clean.replace("qube web {", "qube   web  {"))
-        r = commit("badly laid out")
-        out = r.stdout + r.stderr
-        print("unformatted commit:", r.returncode, out)
-        if r.returncode == 0 or "bulkhead fmt --check" not in out:
+        code, out = attempt("unformatted commit", "badly laid out")
+        if code == 0 or "bulkhead fmt --check" not in out:
             failures.append("bulkhead-fmt did not refuse an unformatted policy")
 
         # 4. A clean change: accepted.
         write(clean + "# reviewed\n")
         run(args.bulkhead, "fmt", "policy.bh")
-        r = commit("a clean change")
-        print("clean change:", r.returncode, r.stdout + r.stderr)
-        if r.returncode != 0:
+        code, _ = attempt("clean change", "a clean change")
+        if code != 0:
             failures.append("the clean change was refused")
+
+        # 5. Two independent policies staged together: each is checked on its own
+        #    (bulkhead check --each), so both clean ones are accepted...
+        def write_other(text):
+            with open(os.path.join(repo, "other.bh"), "w") as f:
+                f.write(text.replace('policy "demo";', 'policy "other";'))
+            run(args.bulkhead, "fmt", "other.bh")
+
+        write_other(CLEAN)
+        write(clean + "# two policies\n")
+        code, _ = attempt("two policies", "two independent policies")
+        if code != 0:
+            failures.append("two independent clean policies were refused")
+
+        # 6. ...and an escape path in one of them refuses the commit, naming that file.
+        before = head()
+        write_other(ESCAPE)
+        write(clean + "# two policies, again\n")
+        code, out = attempt("escape in one of two", "an escape path in the second policy")
+        escape_refused(code, out, before, "in other.bh")
+        if "other.bh" not in out:
+            failures.append("the hook's output does not name other.bh")
 
     for f in failures:
         print("FAILED:", f)

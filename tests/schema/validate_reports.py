@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Runs bulkhead with --format json and --format sarif on real inputs and validates every
-document against its schema: docs/report-schema.json and the official SARIF 2.1.0 schema
+document against its schema: docs/report-schema.json (check, compile, audit),
+docs/diff-schema.json (diff) and the official SARIF 2.1.0 schema
 in ../shared/schemas (when present beside the checkout; otherwise SARIF is checked
 against the structural minimum only and the script says so).
 
@@ -20,9 +21,31 @@ def run(bulkhead, args):
     return p.returncode, p.stdout
 
 
+def reports(bulkhead, cases):
+    """Each case in both formats: (args, format, exit code, document), the code as expected."""
+    for args, expected in cases:
+        for fmt in ("json", "sarif"):
+            code, out = run(bulkhead, args + ["--format", fmt])
+            if code != expected:
+                sys.exit(f"{' '.join(args)} --format {fmt}: exit {code}, expected {expected}")
+            yield args, fmt, code, json.loads(out)
+
+
+def check_sarif(doc, schema, args):
+    if schema is not None:
+        jsonschema.validate(doc, schema)
+    if doc["version"] != "2.1.0" or len(doc["runs"]) != 1:
+        sys.exit(f"{args}: not one SARIF 2.1.0 run")
+    rules = doc["runs"][0]["tool"]["driver"]["rules"]
+    for r in doc["runs"][0]["results"]:
+        if rules[r["ruleIndex"]]["id"] != r["ruleId"]:
+            sys.exit(f"{args}: ruleIndex does not point at {r['ruleId']}")
+
+
 def main():
     bulkhead, src = sys.argv[1], sys.argv[2]
     report_schema = json.load(open(os.path.join(src, "docs", "report-schema.json")))
+    diff_schema = json.load(open(os.path.join(src, "docs", "diff-schema.json")))
     sarif_path = os.path.join(src, "..", "shared", "schemas", "sarif-schema-2.1.0.json")
     sarif_schema = json.load(open(sarif_path)) if os.path.exists(sarif_path) else None
     if sarif_schema is None:
@@ -62,29 +85,53 @@ def main():
                     "--legacy-dir", os.path.join(corpus, "qubes-policy", "legacy"),
                     "--inventory", os.path.join(corpus, "qubes-inventory.txt")], 1)]
 
+    workstation = os.path.join(src, "policies", "workstation.bh")
+    closed = os.path.join(tmp, "closed.bh")
+    with open(closed, "w") as f:
+        f.write(text.replace("allow personal -> internet : http;\n", ""))
+    # The old side from git: a throw-away repository holding workstation.bh, then seeded.
+    repo = os.path.join(tmp, "repo")
+    os.makedirs(os.path.join(repo, "policies"))
+    with open(os.path.join(repo, "policies", "workstation.bh"), "w") as f:
+        f.write(text)
+    git_env = dict(os.environ, GIT_CONFIG_NOSYSTEM="1",
+                   GIT_CONFIG_GLOBAL=os.path.join(tmp, "gitconfig"))
+    for cmd in (["init", "-q"], ["add", "-A"],
+                ["-c", "user.name=t", "-c", "user.email=t@example.invalid",
+                 "commit", "-q", "-m", "base"]):
+        subprocess.run(["git", "-C", repo] + cmd, check=True, env=git_env)
+    with open(os.path.join(repo, "policies", "workstation.bh"), "w") as f:
+        f.write(text[:at] + "rpc qubes.VMShell personal -> vault allow;\n" + text[at:])
+    diffs = [(["diff", "--no-baseline", workstation, workstation], 0),
+             (["diff", "--no-baseline", workstation, seeded], 1),
+             (["diff", "--no-baseline", workstation, closed], 0),
+             (["diff", "--no-baseline", closed, workstation], 0),
+             (["diff", "--no-baseline", "--git", "HEAD", os.path.join(repo, "policies")], 1)]
+
     checked = 0
     witnesses = 0
-    for args, expected in cases:
-        for fmt in ("json", "sarif"):
-            code, out = run(bulkhead, args + ["--format", fmt])
-            if code != expected:
-                sys.exit(f"{' '.join(args)} --format {fmt}: exit {code}, expected {expected}")
-            doc = json.loads(out)
-            if fmt == "json":
-                jsonschema.validate(doc, report_schema)
-                if doc["exit_code"] != code:
-                    sys.exit(f"{args}: report says exit {doc['exit_code']}, process {code}")
-                witnesses += sum(1 for d in doc["diagnostics"] if d["witness"])
-            else:
-                if sarif_schema is not None:
-                    jsonschema.validate(doc, sarif_schema)
-                if doc["version"] != "2.1.0" or len(doc["runs"]) != 1:
-                    sys.exit(f"{args}: not one SARIF 2.1.0 run")
-                for r in doc["runs"][0]["results"]:
-                    rules = doc["runs"][0]["tool"]["driver"]["rules"]
-                    if rules[r["ruleIndex"]]["id"] != r["ruleId"]:
-                        sys.exit(f"{args}: ruleIndex does not point at {r['ruleId']}")
-            checked += 1
+    anchored = 0
+    for args, fmt, code, doc in reports(bulkhead, diffs):
+        if fmt == "json":
+            jsonschema.validate(doc, diff_schema)
+            if doc["exit_code"] != code or doc["semantic_change"] != bool(doc["changes"]):
+                sys.exit(f"{args}: the report disagrees with the run")
+        else:
+            check_sarif(doc, sarif_schema, args)
+            anchored += sum(1 for r in doc["runs"][0]["results"] if "locations" in r)
+        checked += 1
+    if anchored == 0:
+        sys.exit("no diff SARIF result was anchored to a policy line")
+
+    for args, fmt, code, doc in reports(bulkhead, cases):
+        if fmt == "json":
+            jsonschema.validate(doc, report_schema)
+            if doc["exit_code"] != code:
+                sys.exit(f"{args}: report says exit {doc['exit_code']}, process {code}")
+            witnesses += sum(1 for d in doc["diagnostics"] if d["witness"])
+        else:
+            check_sarif(doc, sarif_schema, args)
+        checked += 1
     # The seeded violation must come with its path, in both formats.
     code, out = run(bulkhead, ["check", "--no-baseline", seeded, "--format", "sarif"])
     flows = [r for r in json.loads(out)["runs"][0]["results"] if "codeFlows" in r]
@@ -113,7 +160,7 @@ def main():
             inserts[0]["deletedRegion"]["endColumn"]:
         sys.exit(f"the narrowed policy's repair is not an insertion: {inserts}")
     print(f"{checked} reports valid ({witnesses} JSON witnesses, {len(flows)} SARIF code flows, "
-          f"{len(fixes)} SARIF fixes)")
+          f"{len(fixes)} SARIF fixes, {anchored} anchored diff results)")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <regex>
@@ -20,22 +19,6 @@ namespace fs = std::filesystem;
 using namespace bulkhead;
 
 namespace {
-
-// Every file under dir by relative path; the source tree's absolute path is cut out so the
-// outputs compare wherever the checkout is.
-std::map<std::string, std::string> tree(const fs::path& dir) {
-    std::map<std::string, std::string> out;
-    std::string root = test::sourceDir().string() + "/";
-    for (const auto& e : fs::recursive_directory_iterator(dir)) {
-        if (!e.is_regular_file())
-            continue;
-        std::string text = test::readFile(e.path());
-        for (std::size_t at; (at = text.find(root)) != std::string::npos;)
-            text.erase(at, root.size());
-        out[fs::relative(e.path(), dir).string()] = text;
-    }
-    return out;
-}
 
 test::CliResult compile(const fs::path& policy, const fs::path& out,
                         std::vector<std::string> extra = {}) {
@@ -47,8 +30,6 @@ test::CliResult compile(const fs::path& policy, const fs::path& out,
 } // namespace
 
 TEST_CASE("every example compiles to its golden outputs, byte for byte, twice") {
-    // BULKHEAD_UPDATE_GOLDEN=1 rewrites tests/golden/compile/ from the current compiler.
-    bool update = std::getenv("BULKHEAD_UPDATE_GOLDEN") != nullptr;
     for (const fs::path& f : test::examplePolicies()) {
         CAPTURE(f.string());
         test::TempDir tmp;
@@ -57,33 +38,17 @@ TEST_CASE("every example compiles to its golden outputs, byte for byte, twice") 
         REQUIRE(first.exitCode == 0);
         test::CliResult second = compile(f, tmp.path() / "b");
         REQUIRE(second.exitCode == 0);
-        std::map<std::string, std::string> a = tree(tmp.path() / "a");
-        CHECK(a == tree(tmp.path() / "b"));
+        std::map<std::string, std::string> a = test::readTree(tmp.path() / "a");
+        CHECK(a == test::readTree(tmp.path() / "b"));
         CHECK(a.count("dom0/etc/qubes/policy.d/30-bulkhead.policy") == 1);
         CHECK(a.at("manifest.json").find("\"nft-kernel\"") != std::string::npos);
         CHECK(a.at("manifest.json").find("\"nft-readback\",\n      \"result\": \"passed\"") !=
               std::string::npos);
 
-        fs::path golden = test::sourceDir() / "tests/golden/compile" / f.stem();
-        if (update) {
-            fs::remove_all(golden);
-            for (const auto& [rel, text] : a) {
-                fs::create_directories((golden / rel).parent_path());
-                std::ofstream(golden / rel, std::ios::binary) << text;
-            }
-            continue;
-        }
-        REQUIRE(fs::is_directory(golden));
-        std::map<std::string, std::string> expected = tree(golden);
-        for (const auto& [rel, text] : expected) {
-            CAPTURE(rel);
-            // The manifest names the namespace mode the kernel check ran in (root or not).
-            if (rel == "manifest.json")
-                continue;
-            REQUIRE(a.count(rel) == 1);
-            CHECK(a.at(rel) == text);
-        }
-        CHECK(a.size() == expected.size());
+        // BULKHEAD_UPDATE_GOLDEN=1 rewrites it. The manifest names the namespace mode the
+        // kernel check ran in (root or not).
+        test::matchGolden(test::sourceDir() / "tests/golden/compile" / f.stem(), a,
+                          {"manifest.json"});
     }
 }
 
@@ -118,7 +83,7 @@ TEST_CASE("a broken emitter is caught, and the previous output stays as it was")
     test::TempDir tmp;
     fs::path policy = test::sourceDir() / "policies/workstation.bh";
     REQUIRE(compile(policy, tmp.path() / "out").exitCode == 0);
-    std::map<std::string, std::string> before = tree(tmp.path() / "out");
+    std::map<std::string, std::string> before = test::readTree(tmp.path() / "out");
 
     test::CliResult r = compile(policy, tmp.path() / "out", {"--test-break-emitter", "qrexec"});
     CHECK(r.exitCode == 3);
@@ -126,7 +91,7 @@ TEST_CASE("a broken emitter is caught, and the previous output stays as it was")
     CHECK(r.err.find("qrexec-readback failed") != std::string::npos);
     CHECK(r.err.find("the policy says") != std::string::npos);
     CHECK(r.err.find("the emitted file says") != std::string::npos);
-    CHECK(tree(tmp.path() / "out") == before);
+    CHECK(test::readTree(tmp.path() / "out") == before);
     // No staging directory is left beside it.
     std::size_t entries = 0;
     for ([[maybe_unused]] const auto& e : fs::directory_iterator(tmp.path()))
@@ -212,7 +177,7 @@ namespace {
 // comments above each rule group).
 std::map<std::string, std::string> meaningOf(const fs::path& dir) {
     std::map<std::string, std::string> out;
-    for (auto& [rel, text] : tree(dir)) {
+    for (auto& [rel, text] : test::readTree(dir)) {
         if (rel == "manifest.json")
             continue; // it lists the hashes of the files below and of the source
         std::string kept;
@@ -233,11 +198,11 @@ TEST_CASE("determinism: ten compiles per example give the same bytes") {
         CAPTURE(f.string());
         test::TempDir tmp;
         REQUIRE(compile(f, tmp.path() / "first").exitCode == 0);
-        std::map<std::string, std::string> first = tree(tmp.path() / "first");
+        std::map<std::string, std::string> first = test::readTree(tmp.path() / "first");
         for (int i = 0; i < 9; ++i) {
             fs::path out = tmp.path() / ("run" + std::to_string(i));
             REQUIRE(compile(f, out).exitCode == 0);
-            CHECK(tree(out) == first);
+            CHECK(test::readTree(out) == first);
         }
     }
 }

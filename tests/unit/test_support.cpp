@@ -4,7 +4,10 @@
 
 #include "bulkhead/backends/net_plan.h"
 
+#include <doctest/doctest.h>
+
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -81,6 +84,41 @@ std::string readFile(const fs::path& p) {
     std::ostringstream s;
     s << in.rdbuf();
     return s.str();
+}
+
+std::map<std::string, std::string> readTree(const fs::path& dir) {
+    std::map<std::string, std::string> out;
+    std::string root = sourceDir().string() + "/";
+    for (const auto& e : fs::recursive_directory_iterator(dir)) {
+        if (!e.is_regular_file())
+            continue;
+        std::string text = readFile(e.path());
+        for (std::size_t at; (at = text.find(root)) != std::string::npos;)
+            text.erase(at, root.size());
+        out[fs::relative(e.path(), dir).string()] = text;
+    }
+    return out;
+}
+
+void matchGolden(const fs::path& golden, const std::map<std::string, std::string>& files,
+                 const std::set<std::string>& ignore) {
+    if (std::getenv("BULKHEAD_UPDATE_GOLDEN") != nullptr) {
+        fs::remove_all(golden);
+        for (const auto& [rel, text] : files) {
+            fs::create_directories((golden / rel).parent_path());
+            std::ofstream(golden / rel, std::ios::binary) << text;
+        }
+        return;
+    }
+    REQUIRE(fs::is_directory(golden));
+    std::map<std::string, std::string> expected = readTree(golden);
+    for (const auto& [rel, text] : expected) {
+        CAPTURE(rel);
+        REQUIRE(files.count(rel) == 1);
+        if (!ignore.count(rel))
+            CHECK(files.at(rel) == text);
+    }
+    CHECK(files.size() == expected.size());
 }
 
 CliResult runCli(const std::vector<std::string>& args) {

@@ -6,7 +6,9 @@
 #include "bulkhead/compiler/frontend.h"
 
 #include <filesystem>
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -43,6 +45,17 @@ Checked checkText(const std::string& text);
 Checked checkFiles(const std::vector<std::string>& paths);
 
 std::string readFile(const std::filesystem::path& p);
+
+// Every file under dir by relative path; the source tree's absolute path is cut out so the
+// outputs compare wherever the checkout is.
+std::map<std::string, std::string> readTree(const std::filesystem::path& dir);
+
+// Golden outputs (tests/golden/<area>/<case>/): the files must equal golden's, byte for byte,
+// and be all of them; files named in `ignore` need only exist. With BULKHEAD_UPDATE_GOLDEN=1
+// in the environment, golden is rewritten from `files` instead.
+void matchGolden(const std::filesystem::path& golden,
+                 const std::map<std::string, std::string>& files,
+                 const std::set<std::string>& ignore = {});
 
 struct CliResult {
     int exitCode;

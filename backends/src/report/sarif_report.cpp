@@ -131,22 +131,8 @@ void writeSarifReport(std::ostream& out, const SourceManager& sources,
         results.push_back(std::move(r));
     }
 
-    ordered_json run;
-    run["tool"] = {{"driver",
-                    {{"name", "bulkhead"},
-                     {"version", context.toolVersion},
-                     {"informationUri", "https://github.com/bulkhead/bulkhead"},
-                     {"rules", std::move(rules)}}}};
-    run["columnKind"] = "unicodeCodePoints";
-    run["invocations"] = ordered_json::array(
-        {{{"executionSuccessful", context.exitCode == 0 || context.exitCode == 1},
-          {"exitCode", context.exitCode}}});
-    run["results"] = std::move(results);
-    ordered_json doc;
-    doc["$schema"] = "https://json.schemastore.org/sarif-2.1.0.json";
-    doc["version"] = "2.1.0";
-    doc["runs"] = ordered_json::array({std::move(run)});
-    out << doc.dump(2, ' ', false, ordered_json::error_handler_t::replace) << "\n";
+    report::writeSarifDocument(out, std::move(rules), std::move(results), context.toolVersion,
+                               context.exitCode);
 }
 
 } // namespace bulkhead::backends
