@@ -45,7 +45,13 @@ _bulkhead() {
             fi
             return
             ;;
-        --inventory | --system-info | --batch)
+        --inventory | --system-info | --batch | --labels)
+            COMPREPLY=($(compgen -f -- "$cur"))
+            return
+            ;;
+        --nft-ruleset | --qvm-firewall)
+            # QUBE=FILE: the qube is the user's to type; after '=' (a word break), a file.
+            [[ $cur == *=* ]] && cur=${cur#*=}
             COMPREPLY=($(compgen -f -- "$cur"))
             return
             ;;
@@ -72,7 +78,7 @@ _bulkhead() {
         check) opts="--show-model --baseline --baseline-legacy --no-baseline --severity --format --help" ;;
         explain) opts="--baseline --baseline-legacy --no-baseline --batch --net-witnesses --help" ;;
         compile) opts="-o --output --qrexec-file --baseline --baseline-legacy --no-baseline --severity --format --no-kernel-check --help" ;;
-        audit) opts="--policy-dir --legacy-dir --inventory --system-info --intent --qrexec-file --severity --format --help" ;;
+        audit) opts="--policy-dir --legacy-dir --inventory --system-info --intent --qrexec-file --labels --nft-ruleset --qvm-firewall --severity --format --help" ;;
         fmt) opts="--check --stdout --help" ;;
         graph) opts="--baseline --baseline-legacy --no-baseline -o --output --svg --png --all --help" ;;
     esac
