@@ -67,8 +67,11 @@ std::optional<fw::FirewallState> readQvm(const std::string& qube, const std::str
                         "--qvm-firewall names '" + qube + "', which the inventory does not have");
         return std::nullopt;
     }
+    // The list is read whatever the qube's address, so a bad line is always reported.
     std::optional<U128> address = clientAddress(p, *q);
-    if (!address) {
+    std::optional<fw::FirewallState> state =
+        fw::evaluateQvmFirewall(*id, run.sources, qube, address.value_or(0), run.sink);
+    if (state && !address) {
         // Not bad input (a qube without a netvm has no address), but nothing to evaluate.
         run.sink
             .report(DiagCode::FirewallRuleUnmodelled, {*id, {1, 1}, {1, 1}},
@@ -76,13 +79,11 @@ std::optional<fw::FirewallState> readQvm(const std::string& qube, const std::str
                         "' has no IPv4 address in the inventory: its rules are not "
                         "evaluated")
             .hint("qvm-ls --raw-data lists an IP for every qube with a netvm");
-        fw::FirewallState empty;
-        empty.file = run.sources.file(*id).path;
-        empty.firewallQube = qube;
-        empty.qvmFirewall = true;
-        return empty;
+        state->decision = {};
+        state->shadowCandidates.clear();
+        state->unmodelled.clear();
     }
-    return fw::evaluateQvmFirewall(*id, run.sources, qube, *address, run.sink);
+    return state;
 }
 
 // [lo, hi] as the fewest prefixes.

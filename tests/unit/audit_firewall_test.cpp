@@ -4,6 +4,8 @@
 // workstation's firewall rules, and malformed inputs.
 #include "audit_support.h"
 
+#include "bulkhead/backends/kernel_check.h"
+
 #include <doctest/doctest.h>
 
 #include <nlohmann/json.hpp>
@@ -316,6 +318,58 @@ TEST_CASE("firewall drift: the compiled workstation's rules deployed, one edited
     CHECK(narrower.r.err.find("drops tcp port 22 from 10.137.0.10 to 198.51.100.0 of 'work', "
                               "which the policy permits") != std::string::npos);
     CHECK(narrower.r.err.find("policies/workstation.bh:") != std::string::npos);
+}
+
+TEST_CASE("firewall drift: the compiled workstation's nftables ruleset as the kernel holds it") {
+    // sys-firewall's bulkhead.nft loaded after Qubes' base tables into a throw-away network
+    // namespace, read back as `nft -j -n list ruleset`: what the audit reads from a real
+    // sys-firewall running the compiled policy (no qubes-firewall table: every client's
+    // packets are judged by table inet bulkhead alone).
+    fs::path ws = test::sourceDir() / "policies" / "workstation.bh";
+    test::Checked model = test::checkFiles({ws.string()});
+    REQUIRE(model.policy);
+    test::TempDir tmp;
+    REQUIRE(test::runCli({"compile", "--no-baseline", "--no-kernel-check", ws.string(), "-o",
+                          (tmp.path() / "out").string()})
+                .exitCode == 0);
+    std::string nft = test::readFile(tmp.path() / "out/sys-firewall/bulkhead.nft");
+    auto kernel = [&](const std::string& text) {
+        return backends::checkInThrowAwayNamespace(backends::qubesBaseTables(),
+                                                   {{"bulkhead.nft", text}});
+    };
+    backends::KernelCheckResult loaded = kernel(nft);
+    if (loaded.status == backends::KernelCheckResult::Status::NamespaceUnavailable) {
+        MESSAGE("SKIPPED: no network namespace: " << loaded.reason);
+        return;
+    }
+    REQUIRE(loaded.loaded());
+    fs::copy(tmp.path() / "out/dom0/etc/qubes/policy.d", tmp.path() / "policy.d");
+    fs::path inv = tmp.write("qubes.txt", test::inventoryOf(*model.policy));
+    auto run = [&](const std::string& json) {
+        fs::path f = tmp.write("sys-firewall.json", json);
+        return audit({"--policy-dir", (tmp.path() / "policy.d").string(), "--legacy-dir",
+                      (tmp.path() / "none").string(), "--inventory", inv.string(), "--intent",
+                      ws.string(), "--nft-ruleset", "sys-firewall=" + f.string()});
+    };
+    Audit same = run(loaded.rulesetJson);
+    INFO(same.r.err);
+    CHECK(same.r.exitCode != 2);
+    CHECK(same.count("BH1307") == 0); // every rule of table inet bulkhead is read
+    CHECK(same.r.err.find("firewall drift:") == std::string::npos);
+
+    // One element widened: work may ssh to all of 198.51.0.0/16.
+    std::string from = "198.51.100.0/24 . 6 . 22";
+    REQUIRE(nft.find(from) != std::string::npos);
+    nft.replace(nft.find(from), from.size(), "198.51.0.0/16 . 6 . 22");
+    backends::KernelCheckResult edited = kernel(nft);
+    REQUIRE(edited.loaded());
+    Audit wider = run(edited.rulesetJson);
+    INFO(wider.r.err);
+    CHECK(wider.count("BH1306") == 1);
+    CHECK(wider.r.err.find("firewall drift: inet bulkhead ext-q-work, rule handle") !=
+          std::string::npos);
+    CHECK(wider.r.err.find("lets through tcp port 22 from 10.137.0.10 to 198.51.0.0 of 'work', "
+                           "which the policy does not permit") != std::string::npos);
 }
 
 TEST_CASE("malformed firewall inputs are bad input with file:line:col") {

@@ -123,8 +123,12 @@ std::vector<Interval> key(const json& j, const std::vector<Field>& fields) {
             out.push_back(interval(p, part(out.size())));
         return out;
     }
-    if (j.is_object() && j.contains("elem")) // {"elem": {"val": ..., counters...}}
-        return key(j["elem"].at("val"), fields);
+    if (j.is_object() && j.contains("elem")) { // {"elem": {"val": ..., counters...}}
+        const json& val = j["elem"].at("val");
+        if (val.is_object() && val.contains("elem"))
+            throw Unsupported{"an element inside an element"};
+        return key(val, fields);
+    }
     out.push_back(interval(j, part(0)));
     return out;
 }
@@ -405,10 +409,16 @@ const Set* Ruleset::findSet(std::string_view family, std::string_view table,
 
 namespace {
 
-// Byte offsets of the items of the top-level "nftables" array (the objects two levels
-// deep), so each rule can point back into the text; the text is valid JSON by then.
-std::vector<std::size_t> itemOffsets(std::string_view text) {
-    std::vector<std::size_t> out;
+// Where each item of the top-level "nftables" array starts (the objects two levels deep),
+// so each rule can point back into the text, and the deepest nesting with where it is.
+struct Layout {
+    std::vector<std::size_t> items;
+    int depth = 0;
+    std::size_t deepest = 0;
+};
+
+Layout layoutOf(std::string_view text) {
+    Layout out;
     int depth = 0;
     bool inString = false;
     for (std::size_t i = 0; i < text.size(); ++i) {
@@ -420,17 +430,25 @@ std::vector<std::size_t> itemOffsets(std::string_view text) {
                 inString = false;
             continue;
         }
-        if (c == '"')
+        if (c == '"') {
             inString = true;
-        else if (c == '{' || c == '[') {
+        } else if (c == '{' || c == '[') {
             if (c == '{' && depth == 2)
-                out.push_back(i);
-            ++depth;
-        } else if (c == '}' || c == ']')
+                out.items.push_back(i);
+            if (++depth > out.depth) {
+                out.depth = depth;
+                out.deepest = i;
+            }
+        } else if (c == '}' || c == ']') {
             --depth;
+        }
     }
     return out;
 }
+
+// libnftables nests a few levels (a rule's expressions, a concatenation in a set element);
+// anything far deeper is not a ruleset, and would only cost stack in what reads it.
+constexpr int kMaxDepth = 64;
 
 } // namespace
 
@@ -448,7 +466,13 @@ RulesetParse parseRulesetJson(std::string_view text) {
         out.error = "not libnftables JSON (expected {\"nftables\": [...]})";
         return out;
     }
-    std::vector<std::size_t> offsets = itemOffsets(text);
+    Layout layout = layoutOf(text);
+    if (layout.depth > kMaxDepth) {
+        out.error = "nested deeper than " + std::to_string(kMaxDepth) + " levels";
+        out.errorAt = layout.deepest;
+        return out;
+    }
+    std::vector<std::size_t> offsets = layout.items;
     if (offsets.size() != doc["nftables"].size())
         offsets.assign(doc["nftables"].size(), 0);
     Ruleset rs;
