@@ -293,7 +293,8 @@ private:
             std::size_t site = std::find_if(pieces.begin(), pieces.end(), [](const Piece& x) {
                                    return isOther(x.box);
                                })->site;
-            auto& un = const_cast<fw::FirewallState*>(s)->unmodelled;
+            std::vector<fw::Unmodelled>& un =
+                states_[static_cast<std::size_t>(s - states_.data())].unmodelled;
             std::string why = "it accepts some IP protocols other than tcp, udp and icmp, which "
                               "the model's services cannot name: only its tcp, udp and icmp "
                               "packets make flows";
@@ -353,6 +354,13 @@ const fw::FirewallState* decidingState(const model::Policy& deployed,
 std::optional<std::vector<fw::FirewallState>>
 readFirewallState(const AuditOptions& o, CheckRun& run, const model::Policy& deployed) {
     std::vector<fw::FirewallState> out;
+    if ((!o.nftRulesets.empty() || !o.qvmFirewalls.empty()) && o.inventory.empty()) {
+        // GetSystemInfo has no netvms and no addresses: nothing to place the rules on.
+        run.sink.report(DiagCode::BadFirewallState, {},
+                        "--nft-ruleset and --qvm-firewall need --inventory (qvm-ls --raw-data): "
+                        "the system info has no netvms or addresses");
+        return std::nullopt;
+    }
     bool ok = true;
     auto each = [&](const std::vector<std::string>& args, const char* option, auto read) {
         for (const std::string& arg : args) {

@@ -125,7 +125,7 @@ void icmpOpen(const model::Policy& p, model::QubeId c, const fw::FirewallState& 
     }
 }
 
-void deadRules(const model::Policy& p, const fw::FirewallState& s, DiagnosticSink& sink) {
+void deadRules(const fw::FirewallState& s, DiagnosticSink& sink) {
     std::string whose = s.qvmFirewall ? "'" + s.firewallQube + "'"
                                       : "a client of '" + s.firewallQube + "' that reaches it";
     for (std::size_t site : s.shadowCandidates) {
@@ -159,7 +159,6 @@ void deadRules(const model::Policy& p, const fw::FirewallState& s, DiagnosticSin
             diag.note(s.sites[d->site].range, "decided here (" + where(s, d->site) + ")");
         diag.hint("move it above the rule that decides its packets, or remove it");
     }
-    (void)p;
 }
 
 void notApplied(const model::Policy& p, const std::vector<fw::FirewallState>& states,
@@ -221,7 +220,7 @@ void reportFirewallFindings(const model::Policy& deployed,
                         s.sites[u.site].where + ": " + u.why +
                             "; the audit takes this rule as matching nothing")
                 .hint("what it decides is not in the findings: check it by hand");
-        deadRules(deployed, s, sink);
+        deadRules(s, sink);
     }
     for (model::QubeId c = 1; c < deployed.qubes.size(); ++c) {
         const fw::FirewallState* s = decidingState(deployed, states, c);
