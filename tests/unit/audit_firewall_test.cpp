@@ -58,7 +58,8 @@ Audit auditList(const std::string& rules) {
 // ip qubes-firewall, one jump per qube into its chain qbs-..., the rules given as JSON
 // expression lists for work's chain.
 std::string ruleset(const std::vector<std::string>& workRules,
-                    const std::vector<std::string>& forwardRules = {}) {
+                    const std::vector<std::string>& forwardRules = {},
+                    const std::vector<std::string>& natRules = {}) {
     nlohmann::json items = nlohmann::json::array();
     auto chain = [&](const std::string& name, bool base) {
         nlohmann::json c = {{"family", "ip"}, {"table", "qubes-firewall"}, {"name", name}};
@@ -78,6 +79,17 @@ std::string ruleset(const std::vector<std::string>& workRules,
     items.push_back({{"table", {{"family", "ip"}, {"name", "qubes-firewall"}}}});
     chain("forward", true);
     chain("qbs-10-137-0-12", false);
+    if (!natRules.empty()) // Qubes' DNS DNAT lives in such a chain (dnat-dns, §3.3)
+        items.push_back({{"chain",
+                          {{"family", "ip"},
+                           {"table", "qubes-firewall"},
+                           {"name", "dnat-dns"},
+                           {"type", "nat"},
+                           {"hook", "prerouting"},
+                           {"prio", -100},
+                           {"policy", "accept"}}}});
+    for (const std::string& r : natRules)
+        rule("dnat-dns", r);
     for (const std::string& r : forwardRules)
         rule("forward", r);
     rule("forward", R"([{"match": {"op": "==", "left": {"payload": {"protocol": "ip",
@@ -135,8 +147,11 @@ TEST_CASE("the corpus sys-firewall ruleset: the reviewed findings") {
     CHECK(a.count("BH1312") == 0);
     // The other clients of sys-firewall (default-dvm, disp1234, sys-whonix, web-dvm) have no
     // qbs chain in this namespace: qubes-firewall's forward chain drops their packets (its
-    // policy is drop, §3.3), so they make no flows. work's flows are its three accepts.
-    CHECK(a.r.out.find("network flows") != std::string::npos);
+    // policy is drop, §3.3), so they make no flows. work's accepts make six: tcp 443 to
+    // 192.168.1.0/24 (handle 11), tcp and udp 53 to the two DNS addresses (handles 12, 13),
+    // and ICMP (handle 14) to each of three destination objects (that /24, the DNS pair,
+    // every other address outside the qubes).
+    CHECK(a.r.out.find("1 firewall inputs, 6 network flows") != std::string::npos);
     // work-email is still straight on sys-net (BH1302), as without firewall state.
     CHECK(a.has("BH1302 qubes-inventory.txt:15"));
 }
@@ -237,6 +252,37 @@ TEST_CASE("qvm-firewall rules that the net qube does not enforce") {
     CHECK(stale.count("BH1312") == 1);
     CHECK(stale.r.err.find("'sys-firewall' drops tcp port 1 from 10.137.0.12 to 1.0.0.0 of "
                            "'work'") != std::string::npos);
+}
+
+TEST_CASE("the forward chains see the destination after dnat") {
+    // Qubes' virtual DNS address is translated to the real server before forwarding; the
+    // per-qube chain names the real server only.
+    const char* dnat = R"([{"match": {"op": "==", "left": {"payload": {"protocol": "ip",
+        "field": "daddr"}}, "right": "10.139.1.1"}}, {"match": {"op": "==", "left":
+        {"payload": {"protocol": "udp", "field": "dport"}}, "right": 53}},
+        {"dnat": {"addr": "9.9.9.9"}}])";
+    const char* toServer = R"([{"match": {"op": "==", "left": {"payload": {"protocol": "ip",
+        "field": "daddr"}}, "right": "9.9.9.9"}}, {"match": {"op": "==", "left": {"payload":
+        {"protocol": "udp", "field": "dport"}}, "right": 53}}, {"accept": null}])";
+    auto run = [&](const std::vector<std::string>& nat) {
+        test::TempDir tmp;
+        return auditFirewall(
+            {{"fw.json", ruleset({toServer}, {}, nat)},
+             {"work.rules", "action=accept proto=udp dst4=10.139.1.1 "
+                            "dstports=53-53\n"}},
+            {"--nft-ruleset", "sys-firewall=fw.json", "--qvm-firewall", "work=work.rules"}, tmp);
+    };
+    Audit translated = run({dnat});
+    INFO(translated.r.err);
+    // udp 53 to 10.139.1.1 passes as the list says; the direct way to 9.9.9.9 is extra.
+    CHECK(translated.r.err.find("drops udp port 53 from 10.137.0.12 to 10.139.1.1") ==
+          std::string::npos);
+    CHECK(translated.r.err.find("lets through udp port 53 from 10.137.0.12 to 9.9.9.9") !=
+          std::string::npos);
+    // Without the translation the same packet is dropped.
+    Audit plain = run({});
+    CHECK(plain.r.err.find("drops udp port 53 from 10.137.0.12 to 10.139.1.1") !=
+          std::string::npos);
 }
 
 TEST_CASE("escape paths over the network point at the deployed rule") {
