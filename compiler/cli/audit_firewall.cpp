@@ -335,6 +335,11 @@ std::optional<fw::U128> clientAddress(const model::Policy& deployed, model::Qube
     return std::nullopt;
 }
 
+bool ignoresQvmFirewall(const model::Policy& deployed, model::QubeId netvm) {
+    const std::vector<std::string>& tags = deployed.qubes[netvm].tags;
+    return std::binary_search(tags.begin(), tags.end(), "anon-gateway");
+}
+
 const fw::FirewallState* decidingState(const model::Policy& deployed,
                                        const std::vector<fw::FirewallState>& states,
                                        model::QubeId client) {
@@ -345,7 +350,7 @@ const fw::FirewallState* decidingState(const model::Policy& deployed,
     for (const fw::FirewallState& s : states) {
         if (!s.qvmFirewall && s.firewallQube == deployed.qubes[*q.netvm].name)
             return &s;
-        if (s.qvmFirewall && s.firewallQube == q.name)
+        if (s.qvmFirewall && s.firewallQube == q.name && !ignoresQvmFirewall(deployed, *q.netvm))
             list = &s;
     }
     return list;

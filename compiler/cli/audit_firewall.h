@@ -22,6 +22,10 @@ const fw::FirewallState* decidingState(const model::Policy& deployed,
                                        const std::vector<fw::FirewallState>& states,
                                        model::QubeId client);
 
+// A Whonix gateway (Qubes tags it anon-gateway) does not run qubes-firewall: the
+// qvm-firewall rules of its clients are not enforced (qubes-formats.md §3.1).
+bool ignoresQvmFirewall(const model::Policy& deployed, model::QubeId netvm);
+
 // The client's IPv4 address in box form, when it has one.
 std::optional<fw::U128> clientAddress(const model::Policy& deployed, model::QubeId client);
 

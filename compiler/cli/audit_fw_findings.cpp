@@ -167,6 +167,17 @@ void notApplied(const model::Policy& p, const std::vector<fw::FirewallState>& st
         if (!list.qvmFirewall)
             continue;
         std::optional<model::QubeId> c = p.findQube(list.firewallQube);
+        if (c && p.qubes[*c].netvm && ignoresQvmFirewall(p, *p.qubes[*c].netvm)) {
+            const std::string& gateway = p.qubes[*p.qubes[*c].netvm].name;
+            sink.report(DiagCode::FirewallNotApplied,
+                        list.sites.empty() ? SourceRange{} : list.sites.front().range,
+                        "'" + list.firewallQube + "' goes through '" + gateway +
+                            "', a Whonix gateway (tag anon-gateway), which does not run "
+                            "qubes-firewall: none of these rules is enforced")
+                .hint("restrict it inside the gateway, or give the qube a netvm that runs "
+                      "qubes-firewall");
+            continue;
+        }
         const fw::FirewallState* enforced = c ? decidingState(p, states, *c) : nullptr;
         std::optional<U128> a = c ? clientAddress(p, *c) : std::nullopt;
         if (!enforced || enforced == &list || !a)

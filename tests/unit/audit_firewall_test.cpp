@@ -285,6 +285,29 @@ TEST_CASE("the forward chains see the destination after dnat") {
           std::string::npos);
 }
 
+TEST_CASE("a Whonix gateway does not enforce its clients' qvm-firewall rules") {
+    fs::path c = corpus();
+    if (!fs::exists(c / "qubes-inventory.txt")) {
+        MESSAGE("SKIPPED: ../shared/corpus is not beside the checkout");
+        return;
+    }
+    test::TempDir tmp;
+    fs::path rules = tmp.write("anon.rules", "action=accept proto=tcp dstports=443-443\n");
+    fs::path work = tmp.write("work.rules", "action=accept proto=tcp dstports=443-443\n");
+    auto run = [&](const std::string& qube, const fs::path& f) {
+        return audit({"--policy-dir", (c / "qubes-policy/policy.d").string(), "--legacy-dir",
+                      (c / "qubes-policy/legacy").string(), "--inventory",
+                      (c / "qubes-inventory.txt").string(), "--qvm-firewall",
+                      qube + "=" + f.string()});
+    };
+    // anon-whonix's netvm is sys-whonix, tagged anon-gateway in the corpus inventory.
+    Audit anon = run("anon-whonix", rules);
+    INFO(anon.r.err);
+    CHECK(anon.has("BH1312 anon.rules:1"));
+    CHECK(anon.r.err.find("a Whonix gateway") != std::string::npos);
+    CHECK(run("work", work).count("BH1312") == 0); // sys-firewall runs qubes-firewall
+}
+
 TEST_CASE("escape paths over the network point at the deployed rule") {
     // sys-firewall lets untrusted (red) open connections to work (blue) directly; no
     // Qubes base table drops them here. sys-firewall is purple here, above work, so the
