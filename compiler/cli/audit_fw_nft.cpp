@@ -78,9 +78,16 @@ public:
             plain.push_back({b, kNoSite});
         for (const nft::Chain* c : bases("prerouting", "nat")) {
             Outcome o = chain(*c, plain, 0);
+            if (c->policy == "drop") {
+                for (Piece& p : o.rest)
+                    p.site = policySite(*c);
+                o.drop.insert(o.drop.end(), o.rest.begin(), o.rest.end());
+                o.rest.clear();
+            }
             plain = std::move(o.rest);
             plain.insert(plain.end(), o.accept.begin(), o.accept.end());
-            plain.insert(plain.end(), o.drop.begin(), o.drop.end()); // nat chains do not drop
+            // A drop in a nat chain is as final as anywhere.
+            out_.decision.dropped.insert(out_.decision.dropped.end(), o.drop.begin(), o.drop.end());
             for (auto& t : o.translated)
                 translated.push_back(std::move(t));
         }
