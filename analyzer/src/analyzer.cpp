@@ -2,6 +2,7 @@
 
 #include "assertions.h"
 #include "build_graph.h"
+#include "repair.h"
 #include "rule_analysis.h"
 
 namespace bulkhead::analyzer {
@@ -14,7 +15,10 @@ AnalysisSummary analyze(const model::Policy& policy, const AnalysisOptions& opti
         built = buildGraph(policy, options);
         summary.nodes = built->graph.nodes().size();
         summary.edges = built->graph.edgeCount();
-        Checker(policy, *built, sink, summary, options.haveBaseline).run();
+        Checker checker(policy, *built, sink, summary, options.haveBaseline);
+        checker.run();
+        if (options.repairHints && !checker.violations().empty())
+            reportRepair(policy, options, *built, checker.violations());
         analyzeRpcRules(policy, *built, sink);
         analyzeNetFlows(policy, *built, sink);
     } catch (const ProverUnknown& e) {

@@ -282,6 +282,7 @@ void Checker::reportPath(const model::Assertion& a, const std::vector<Edge>& pat
            "with " +
            suggestion.value_or("except KIND FROM -> TO") + " because \"...\"" +
            " (waivers show in every report)");
+    violations_.push_back({static_cast<std::size_t>(&a - policy_.assertions.data()), d});
 }
 
 std::optional<std::vector<Edge>> Checker::witness(const model::Assertion& a) const {
@@ -429,6 +430,12 @@ void Checker::requirement(const model::Requirement& r) {
         }
     }
     ++summary_.requirementsMet;
+}
+
+bool Checker::requirementHolds(const model::Requirement& r) {
+    std::size_t unmet = summary_.requirementsUnmet;
+    requirement(r);
+    return summary_.requirementsUnmet == unmet;
 }
 
 void Checker::run() {

@@ -18,6 +18,7 @@ public:
     void run();
 
     std::vector<NodeId> select(const model::Selector& s) const;
+    std::vector<NodeId> selectAll(const std::vector<model::Selector>& ss) const; // sorted
     const model::Waiver* waiverFor(const model::Assertion& a, const Edge& e) const;
     bool waives(const model::Waiver& w, const Edge& e) const;
     // The part of waives() that reads an edge's label only (not its nodes), and the part
@@ -29,6 +30,15 @@ public:
     EdgeFilter usableFor(const model::Assertion& a) const;
     // The shortest escape path of an `assert no path`; empty when it holds.
     std::optional<std::vector<Edge>> witness(const model::Assertion& a) const;
+    // Checks one requirement (reporting to the sink as run() does); true when it holds.
+    bool requirementHolds(const model::Requirement& r);
+
+    // After run(): each violated `assert no path`, by index, with its BH1001 diagnostic.
+    struct Violation {
+        std::size_t assertion;
+        DiagBuilder diagnostic;
+    };
+    const std::vector<Violation>& violations() const { return violations_; }
 
 private:
     void noPath(const model::Assertion& a);
@@ -37,7 +47,6 @@ private:
     void reportUnusedWaivers(const model::Assertion& a);
     void reportPath(const model::Assertion& a, const std::vector<Edge>& path);
     bool waiverUsed(const model::Assertion& a, const model::Waiver& w) const;
-    std::vector<NodeId> selectAll(const std::vector<model::Selector>& ss) const;
     bool tokenCovers(const model::RpcToken& t, NodeId n) const;
     bool selectorCovers(const model::Selector& s, NodeId n) const;
     std::string direction(NodeId from, NodeId to) const;
@@ -49,6 +58,7 @@ private:
     AnalysisSummary& summary_;
     bool checkWaivers_;
     mutable std::map<const model::Selector*, std::vector<NodeId>> selected_; // sorted nodes
+    std::vector<Violation> violations_;
 };
 
 } // namespace bulkhead::analyzer

@@ -107,6 +107,28 @@ void renderLocation(std::ostream& out, const SourceManager& sources, const Sourc
         << ": ";
 }
 
+// "  = repair: ..." and one line per edit: what goes, with the statement's first line, or
+// what comes in before a place.
+void renderFix(std::ostream& out, const SourceManager& sources, const DiagFix& fix,
+               PreparedLine& cache) {
+    out << "  = repair: " << fix.description << "\n";
+    for (const DiagEdit& e : fix.edits) {
+        out << "      " << (e.insert ? "insert before " : "remove ");
+        renderLocation(out, sources, e.range);
+        if (e.insert) {
+            out << *e.insert << "\n";
+            continue;
+        }
+        if (e.range.valid() && e.range.file < sources.size()) {
+            const PreparedLine& line = prepare(sources, e.range, cache);
+            std::size_t col =
+                std::clamp<std::size_t>(e.range.begin.column, 1, line.starts.size()) - 1;
+            out << line.text.substr(line.starts[col]);
+        }
+        out << "\n";
+    }
+}
+
 std::size_t editDistance(std::string_view a, std::string_view b) {
     std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1), prev2(b.size() + 1);
     for (std::size_t j = 0; j <= b.size(); ++j)
@@ -166,6 +188,11 @@ DiagBuilder& DiagBuilder::note(SourceRange range, std::string message) {
 
 DiagBuilder& DiagBuilder::hop(SourceRange range, std::string message) {
     sink_.diags_[index_].notes.push_back({range, std::move(message), true});
+    return *this;
+}
+
+DiagBuilder& DiagBuilder::fix(DiagFix fix) {
+    sink_.diags_[index_].fixes.push_back(std::move(fix));
     return *this;
 }
 
@@ -229,6 +256,8 @@ void renderDiagnostics(std::ostream& out, const SourceManager& sources,
         renderSnippet(out, sources, d.range, style, cache);
         if (!d.hint.empty())
             out << "  = help: " << d.hint << "\n";
+        for (const DiagFix& f : d.fixes)
+            renderFix(out, sources, f, cache);
         for (const DiagNote& n : d.notes) {
             out << style.bold();
             renderLocation(out, sources, n.range);

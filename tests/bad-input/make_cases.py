@@ -1,5 +1,8 @@
 #!/usr/bin/env python3
 """Writes the malformed inputs of tests/bad-input/ (run once; the files are committed).
+Inputs over 64 KiB are not committed: their cases.txt path starts with generated/, and
+run_bad_inputs.py writes them at test time with `make_cases.py --large-into DIR`, which
+writes only those (under DIR) and changes nothing in the repository.
 Each case is a file or directory plus a line in cases.txt:
     KIND | PATH (relative to this directory) | MESSAGE (a substring of stderr)
 KIND says how run_bad_inputs.py feeds it to bulkhead: dsl (check and compile), policyd
@@ -8,19 +11,27 @@ sys-firewall=FILE), qvmfw (audit --qvm-firewall work=FILE). Every case must exit
 position or the path, write nothing, and finish within the time limit."""
 import os
 import shutil
+import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+LARGE = 64 * 1024
+LARGE_INTO = sys.argv[2] if len(sys.argv) == 3 and sys.argv[1] == "--large-into" else None
 cases = []
 
 GOOD_HEAD = ('policy "bad";\ntrust low = red < high = black;\ntemplate deb { trust high; }\n'
              'netvm sys-net { template deb; trust low; ip 10.137.0.5; }\n')
 
 
-def write(rel, data, kind, message):
-    path = os.path.join(HERE, rel)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "wb") as f:
-        f.write(data if isinstance(data, bytes) else data.encode())
+def write(rel, data, kind, message, large=None):
+    data = data if isinstance(data, bytes) else data.encode()
+    large = len(data) > LARGE if large is None else large
+    if large:
+        rel = "generated/" + rel
+    if large == bool(LARGE_INTO):  # each mode writes only its own share
+        path = os.path.join(LARGE_INTO, rel[len("generated/"):]) if large else os.path.join(HERE, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(data)
     cases.append((kind, rel, message))
 
 
@@ -99,15 +110,18 @@ write("dsl/import-loop-b.bh", 'import "import-loop-a.bh";\n', "dsl", "error[BH")
 dsl("import-self", 'policy "x";\nimport "import-self.bh";\n', "error[BH")
 dsl("import-missing", 'policy "x";\nimport "no-such-file.bh";\n', "error[BH")
 dsl("import-directory", 'policy "x";\nimport "a-directory";\n', "error[BH")
-os.makedirs(os.path.join(HERE, "dsl", "a-directory"), exist_ok=True)
-with open(os.path.join(HERE, "dsl", "a-directory", ".keep"), "w") as f:
-    f.write("")
+if not LARGE_INTO:
+    os.makedirs(os.path.join(HERE, "dsl", "a-directory"), exist_ok=True)
+    with open(os.path.join(HERE, "dsl", "a-directory", ".keep"), "w") as f:
+        f.write("")
 dsl("import-dev-zero", 'policy "x";\nimport "/dev/zero";\n', "error[BH")
 dsl("import-dev-urandom", 'policy "x";\nimport "/dev/urandom";\n', "error[BH")
 for name, target in (("symlink-loop.bh", "symlink-loop.bh"),
                      ("symlink-loop-a.bh", "symlink-loop-b.bh"),
                      ("symlink-loop-b.bh", "symlink-loop-a.bh")):
     p = os.path.join(HERE, "dsl", name)
+    if LARGE_INTO:
+        continue
     if os.path.lexists(p):
         os.remove(p)
     os.symlink(target, p)
@@ -118,10 +132,12 @@ dsl("import-symlink-loop", 'policy "x";\nimport "symlink-loop.bh";\n', "error[BH
 
 # --- qrexec policy.d (audit --policy-dir DIR) ------------------------------------------
 def policyd(name, files, message):
+    # A directory is one case: generated whole when any of its files is large.
+    large = any(len(t if isinstance(t, bytes) else t.encode()) > LARGE for t in files.values())
     for fname, text in files.items():
-        write(f"policyd/{name}/{fname}", text, None, None)
+        write(f"policyd/{name}/{fname}", text, None, None, large)
         cases.pop()
-    cases.append(("policyd", f"policyd/{name}", message))
+    cases.append(("policyd", ("generated/" if large else "") + f"policyd/{name}", message))
 
 policyd("wrong-field-count", {"30-a.policy": "qubes.Gpg * work\n"}, "wrong number of fields")
 policyd("invalid-action", {"30-a.policy": "qubes.Gpg * work vault ALLOW\n"}, "invalid action")
@@ -223,6 +239,8 @@ qvmfw("several-errors", "action=accept\naction=maybe\naction=accept proto=x\n", 
 qvmfw("binary-garbage", bytes(range(1, 256)) * 3, "error[BH0112]")
 qvmfw("megabyte-line", "action=accept " + "x" * 1_000_000 + "\n", "error[BH0112]")
 
+if LARGE_INTO:
+    sys.exit(0)
 with open(os.path.join(HERE, "cases.txt"), "w") as f:
     f.write("# KIND | PATH | MESSAGE (written by make_cases.py; see run_bad_inputs.py)\n")
     for kind, rel, message in cases:

@@ -39,6 +39,9 @@ def main():
     tmp = tempfile.mkdtemp(prefix="bulkhead-bad-")
     empty_policy = os.path.join(tmp, "empty.d")
     os.makedirs(empty_policy)
+    # The large inputs are written now, not kept in the repository (make_cases.py).
+    subprocess.run([sys.executable, os.path.join(HERE, "make_cases.py"), "--large-into",
+                    os.path.join(tmp, "generated")], check=True)
     good_inventory = os.path.join(tmp, "inventory.txt")
     with open(good_inventory, "w") as f:
         f.write(GOOD_INVENTORY)
@@ -48,7 +51,7 @@ def main():
         if line.startswith("#") or not line.strip():
             continue
         kind, rel, message = (x.strip() for x in line.split("|", 2))
-        path = os.path.join(HERE, rel)
+        path = os.path.join(tmp if rel.startswith("generated/") else HERE, rel)
         commands = []
         out_dir = os.path.join(tmp, "out-" + rel.replace("/", "_"))
         none = os.path.join(tmp, "none")

@@ -39,10 +39,19 @@ def main():
     at = text.index("\nrpc ") + 1  # before the first rpc rule, so first match sees it
     with open(seeded, "w") as f:
         f.write(text[:at] + "rpc qubes.VMShell personal -> vault allow;\n" + text[at:])
+    # A broad line a requirement needs: its repair is an inserted deny (an insertion).
+    narrowed = os.path.join(tmp, "narrowed.bh")
+    with open(narrowed, "w") as f:
+        f.write("policy \"n\";\ntrust low = red < high = blue;\ntemplate tpl { trust high; }\n"
+                "qube a { template tpl; trust low; }\nqube b { template tpl; trust low; }\n"
+                "qube c { template tpl; trust high; }\n"
+                "rpc qubes.Filecopy @anyvm -> c allow;\n"
+                "assert no path from a to c;\nrequire rpc qubes.Filecopy b -> c;\n")
     examples = sorted(os.path.join(src, "policies", p)
                       for p in os.listdir(os.path.join(src, "policies")) if p.endswith(".bh"))
     cases = [(["check", "--no-baseline", p], 0) for p in examples]
     cases += [(["check", "--no-baseline", seeded], 1),
+              (["check", "--no-baseline", narrowed], 1),
               (["check", "--no-baseline", os.path.join(src, "tests", "data", "design-sketch.bh")], 1),
               (["check", "--no-baseline", bad], 2),
               (["compile", "--no-baseline", seeded, "-o", os.path.join(tmp, "out")], 1),
@@ -100,7 +109,28 @@ def main():
         sys.exit("the seeded escape path has no SARIF code flow")
     if witnesses == 0:
         sys.exit("no JSON diagnostic carried a witness")
-    print(f"{checked} reports valid ({witnesses} JSON witnesses, {len(flows)} SARIF code flows)")
+    # ... and with its repair: removing the seeded line (SARIF fixes, JSON fixes).
+    fixes = [f for r in flows for f in r.get("fixes", [])]
+    if not fixes:
+        sys.exit("the seeded escape path has no SARIF fix")
+    code, out = run(bulkhead, ["check", "--no-baseline", seeded, "--format", "json"])
+    # One repair for all the violations it causes: the same edits on each.
+    repairs = [f["edits"] for d in json.loads(out)["diagnostics"] for f in d.get("fixes", [])]
+    if not repairs or any(r != repairs[0] for r in repairs):
+        sys.exit(f"the seeded violations do not share one repair: {repairs}")
+    edits = repairs[0]
+    if [e["action"] for e in edits] != ["delete"] or edits[0]["location"]["line"] != \
+            text[:at].count("\n") + 1:
+        sys.exit(f"the seeded escape path's repair is not the seeded line: {edits}")
+    code, out = run(bulkhead, ["check", "--no-baseline", narrowed, "--format", "sarif"])
+    inserts = [rep for r in json.loads(out)["runs"][0]["results"] for f in r.get("fixes", [])
+               for c in f["artifactChanges"] for rep in c["replacements"]
+               if "insertedContent" in rep]
+    if not inserts or inserts[0]["deletedRegion"]["startColumn"] != \
+            inserts[0]["deletedRegion"]["endColumn"]:
+        sys.exit(f"the narrowed policy's repair is not an insertion: {inserts}")
+    print(f"{checked} reports valid ({witnesses} JSON witnesses, {len(flows)} SARIF code flows, "
+          f"{len(fixes)} SARIF fixes)")
 
 
 if __name__ == "__main__":

@@ -268,3 +268,48 @@ TEST_CASE("determinism: declarations in another order compile to the same rules"
         CHECK(b.at(rel) == content);
     }
 }
+
+TEST_CASE("determinism: networks, services and network flows in reverse order compile alike") {
+    // Flows are deny-wins (order means nothing) and declarations are names: reversing each
+    // kind of line in place changes no meaning, and must change no emitted rule either.
+    // (rpc rules are first-match and keep their order.)
+    std::string text = test::readFile(test::sourceDir() / "policies" / "workstation.bh");
+    std::vector<std::string> lines;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);)
+        lines.push_back(line);
+    std::size_t reversedKinds = 0;
+    const std::vector<std::vector<std::string_view>> kinds = {
+        {"network "}, {"service "}, {"allow ", "deny "}};
+    for (const std::vector<std::string_view>& kind : kinds) {
+        std::vector<std::size_t> at;
+        for (std::size_t i = 0; i < lines.size(); ++i)
+            if (std::any_of(kind.begin(), kind.end(),
+                            [&](std::string_view k) { return lines[i].starts_with(k); }))
+                at.push_back(i);
+        std::vector<std::string> picked;
+        for (std::size_t i : at)
+            picked.push_back(lines[i]);
+        std::reverse(picked.begin(), picked.end());
+        for (std::size_t k = 0; k < at.size(); ++k)
+            lines[at[k]] = picked[k];
+        reversedKinds += at.size() > 1 ? 1U : 0U;
+    }
+    REQUIRE(reversedKinds == kinds.size()); // every kind has lines to move
+    std::string reversed;
+    for (const std::string& line : lines)
+        reversed += line + "\n";
+    REQUIRE(reversed != text);
+    test::TempDir tmp;
+    fs::path moved = tmp.write("workstation.bh", reversed);
+    REQUIRE(compile(test::sourceDir() / "policies" / "workstation.bh", tmp.path() / "a").exitCode ==
+            0);
+    REQUIRE(compile(moved, tmp.path() / "b").exitCode == 0);
+    std::map<std::string, std::string> a = meaningOf(tmp.path() / "a");
+    std::map<std::string, std::string> b = meaningOf(tmp.path() / "b");
+    REQUIRE(a.size() == b.size());
+    for (const auto& [rel, content] : a) {
+        CAPTURE(rel);
+        CHECK(b.at(rel) == content);
+    }
+}

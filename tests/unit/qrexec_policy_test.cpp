@@ -617,3 +617,108 @@ TEST_CASE("errors are listed in the order Qubes meets them; loading goes on") {
     CHECK(load.rules.size() == 2);
     CHECK(load.refused());
 }
+
+namespace {
+
+// Everything a load yields, one line per item, so two loads compare as text.
+std::vector<std::string> describeLoad(const QrexecPolicyLoad& load) {
+    std::vector<std::string> out;
+    for (const QrexecRule& r : load.rules) {
+        std::string line = "rule " + r.location() + " " + formatQrexecRule(r);
+        for (const QrexecInclusion& v : r.via)
+            line += " via " + std::string(qrexecDirectiveName(v.directive)) + "@" + v.file + ":" +
+                    std::to_string(v.line);
+        out.push_back(line + (r.compatImplicitDeny ? " implicit" : ""));
+    }
+    for (const QrexecError& e : load.errors)
+        out.push_back("error " + e.render());
+    for (const std::string& f : load.files)
+        out.push_back("file " + f);
+    for (const QrexecDirectiveUse& d : load.directives)
+        out.push_back("directive " + std::string(qrexecDirectiveName(d.kind)) + " " + d.file + ":" +
+                      std::to_string(d.line) + " " + d.path + (d.followed ? " followed" : ""));
+    return out;
+}
+
+// The regular files under root, as an in-memory tree with the same absolute paths.
+QrexecFileTree treeOf(const fs::path& root) {
+    QrexecFileTree tree;
+    for (const fs::directory_entry& e : fs::recursive_directory_iterator(root))
+        if (e.is_regular_file())
+            tree[e.path().string()] = test::readFile(e.path());
+    return tree;
+}
+
+// Loads dirs (with legacy) from the disk and from a copy in memory; they must agree.
+// Returns the description, one line per rule, error, file and directive.
+std::string checkSameInMemory(const fs::path& root, const std::vector<std::string>& dirs,
+                              const std::string& legacy) {
+    QrexecPolicyOptions options;
+    options.policyDirs = dirs;
+    options.legacyDir = legacy;
+    QrexecPolicyLoad disk = loadQrexecPolicy(options);
+    QrexecFileTree tree = treeOf(root);
+    options.files = &tree;
+    QrexecPolicyLoad memory = loadQrexecPolicy(options);
+    CHECK(describeLoad(memory) == describeLoad(disk));
+    std::string all;
+    for (const std::string& line : describeLoad(disk))
+        all += line + "\n";
+    return all;
+}
+
+} // namespace
+
+TEST_CASE("an in-memory tree loads exactly as the same files on disk") {
+    SUBCASE("Qubes' shipped policy with its legacy directory") {
+        fs::path corpus = fs::canonical(corpusDir());
+        std::string full = checkSameInMemory(corpus, {(corpus / "policy.d").string()},
+                                             (corpus / "legacy").string());
+        CHECK(full.find("rule " + (corpus / "legacy").string()) != std::string::npos);
+        // A missing legacy directory fails !compat-4.0 with the same OSError text.
+        std::string none =
+            checkSameInMemory(corpus, {(corpus / "policy.d").string()}, (corpus / "none").string());
+        CHECK(none.find("[Errno 2] No such file or directory") != std::string::npos);
+    }
+    SUBCASE("includes, include loops, bad names and missing files") {
+        test::TempDir tmp;
+        fs::path root = fs::canonical(tmp.path());
+        tmp.write("run/10-a.policy", "a * @anyvm @anyvm allow\n!include include/one\n");
+        tmp.write("etc/10-a.policy", "shadowed * @anyvm @anyvm allow\n");
+        tmp.write("etc/20-b.policy", "!include-dir include/many\n"
+                                     "!include-service admin.vm.List * include/old\n"
+                                     "!include include/../include/one\n"
+                                     "!include missing\n"
+                                     "!include-dir 20-b.policy\n"
+                                     "!include-dir include/many/10-x.policy\n"
+                                     "!compat-4.0\n");
+        tmp.write("etc/include/one", "one * @anyvm @anyvm deny\n");
+        tmp.write("etc/include/many/10-x.policy", "x * @anyvm @anyvm allow\n!include-dir ..\n");
+        tmp.write("etc/include/many/README", "skipped\n");
+        tmp.write("etc/include/many/sub/30-z.policy", "a directory, not read\n");
+        tmp.write("etc/include/old", "$tag:mgmt $adminvm allow,target=$adminvm\n"
+                                     "!include include/old\n");
+        tmp.write("etc/30-Bad.policy", "makes the whole policy fail\n");
+        tmp.write("etc/.hidden.policy", "skipped\n");
+        tmp.write("legacy/qubes.Gpg", "@anyvm @anyvm ask\n");
+        tmp.write("legacy/qubes.Gpg+work", "work vault allow\n");
+        tmp.write("legacy/qubes.Gpg.rpmsave", "skipped\n");
+        std::string all = checkSameInMemory(
+            root, {(root / "run").string(), (root / "etc").string()}, (root / "legacy").string());
+        // The tree reaches every kind of outcome, so agreeing is not agreeing on nothing.
+        for (const char* expected :
+             {"invalid filename", "include loop", "not a file", "not a directory",
+              "rule " /* via !include-dir */, " via !include-service@", "implicit"})
+            CHECK_MESSAGE(all.find(expected) != std::string::npos, expected);
+        // A relative include given to the text parser follows into the tree too.
+        QrexecFileTree tree = treeOf(root);
+        QrexecTextOptions text;
+        text.file = (root / "etc" / "90-text.policy").string();
+        text.policyDir = (root / "etc").string();
+        text.files = &tree;
+        QrexecPolicyLoad load = parseQrexecPolicyText("!include include/one\n", text);
+        CHECK(rendered(load).empty());
+        REQUIRE(load.rules.size() == 1);
+        CHECK(load.rules[0].location() == (root / "etc" / "include" / "one").string() + ":1");
+    }
+}

@@ -49,6 +49,14 @@ void writeJsonReport(std::ostream& out, const SourceManager& sources,
         for (const DiagNote& n : d.notes)
             (n.hop ? j["witness"] : j["notes"])
                 .push_back({{"message", n.message}, {"location", location(sources, n.range)}});
+        for (const DiagFix& f : d.fixes) {
+            ordered_json edits = ordered_json::array();
+            for (const DiagEdit& e : f.edits)
+                edits.push_back({{"action", e.insert ? "insert" : "delete"},
+                                 {"location", location(sources, e.range)},
+                                 {"text", e.insert ? ordered_json(*e.insert) : nullptr}});
+            j["fixes"].push_back({{"description", f.description}, {"edits", std::move(edits)}});
+        }
         doc["diagnostics"].push_back(std::move(j));
     }
     // Policy text may hold any UTF-8 the front end accepted; invalid bytes never reach here,

@@ -37,6 +37,35 @@ ordered_json physical(const SourceManager& sources, const SourceRange& r) {
             {"region", region}};
 }
 
+// SARIF fix objects: per file, the deleted statements and the inserted ones (an empty
+// deletedRegion is an insertion), each on a line of its own at the statement's indentation.
+ordered_json fixOf(const SourceManager& sources, const DiagFix& fix) {
+    std::map<std::string, ordered_json> byFile;
+    for (const DiagEdit& e : fix.edits) {
+        if (!e.range.valid())
+            continue;
+        ordered_json replacement;
+        if (e.insert) {
+            const SourcePos& at = e.range.begin;
+            replacement["deletedRegion"] = {{"startLine", at.line},
+                                            {"startColumn", at.column},
+                                            {"endLine", at.line},
+                                            {"endColumn", at.column}};
+            replacement["insertedContent"] = {
+                {"text", *e.insert + "\n" + std::string(at.column > 0 ? at.column - 1 : 0, ' ')}};
+        } else {
+            replacement["deletedRegion"] = physical(sources, e.range)["region"];
+        }
+        std::string uri = report::uriOf(report::fileOf(sources, e.range));
+        byFile[uri].push_back(std::move(replacement));
+    }
+    ordered_json changes = ordered_json::array();
+    for (auto& [uri, replacements] : byFile)
+        changes.push_back(
+            {{"artifactLocation", {{"uri", uri}}}, {"replacements", std::move(replacements)}});
+    return {{"description", {{"text", fix.description}}}, {"artifactChanges", std::move(changes)}};
+}
+
 ordered_json locationOf(const SourceManager& sources, const SourceRange& r,
                         const std::string& message) {
     ordered_json loc = ordered_json::object();
@@ -97,6 +126,8 @@ void writeSarifReport(std::ostream& out, const SourceManager& sources,
             r["codeFlows"] = ordered_json::array(
                 {{{"message", {{"text", "the escape path, hop by hop"}}},
                   {"threadFlows", ordered_json::array({{{"locations", std::move(hops)}}})}}});
+        for (const DiagFix& f : d.fixes)
+            r["fixes"].push_back(fixOf(sources, f));
         results.push_back(std::move(r));
     }
 

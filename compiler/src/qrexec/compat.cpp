@@ -43,7 +43,7 @@ void Loader::compat40(const Unit& from, std::uint32_t line) {
     if (from.scope->base.empty())
         return directive(QrexecDirectiveKind::Compat40, from, line, legacyDir_, false);
     directive(QrexecDirectiveKind::Compat40, from, line, legacyDir_, true);
-    DirListing listing = listDirectory(legacyDir_);
+    DirListing listing = files_.list(legacyDir_);
     if (listing.error) // a missing /etc/qubes-rpc/policy fails the whole policy
         return error(listing.error->filename, 0, listing.error->loadMessage());
 
@@ -54,7 +54,7 @@ void Loader::compat40(const Unit& from, std::uint32_t line) {
                                                                          ".swp"};
     for (const std::string& name : listing.names) {
         std::string path = pathJoin(legacyDir_, name);
-        if (!isRegularFile(path))
+        if (!files_.isRegularFile(path))
             continue;
         if (std::find(kIgnoredSuffixes.begin(), kIgnoredSuffixes.end(), suffixOf(name)) !=
             kIgnoredSuffixes.end())
@@ -74,7 +74,7 @@ void Loader::compat40(const Unit& from, std::uint32_t line) {
                 error(from.file, line, std::move(*why));
                 continue;
             }
-            follow(from, line, QrexecDirectiveKind::Compat40, scope, pathResolve(path),
+            follow(from, line, QrexecDirectiveKind::Compat40, scope, files_.resolve(path),
                    Syntax::Legacy, service, argument);
             if (argument == "*")
                 continue; // a generic file falls through to later rules

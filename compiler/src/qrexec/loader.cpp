@@ -5,7 +5,7 @@
 #include "qrexec/rule_line.h"
 
 #include <algorithm>
-#include <filesystem>
+#include <memory>
 #include <set>
 #include <utility>
 
@@ -22,17 +22,12 @@ std::string replaceAll(std::string s, std::string_view from, std::string_view to
     return s;
 }
 
-std::string absoluteNormal(std::string_view p) {
-    std::error_code ec;
-    std::filesystem::path a = std::filesystem::absolute(std::string(p), ec);
-    return pathNormalize(ec ? std::string(p) : a.string());
-}
-
 } // namespace
 
-Loader::Loader(QrexecPolicyLoad& out, std::string_view legacyDir, std::uint32_t maxDepth)
+Loader::Loader(QrexecPolicyLoad& out, const FileAccess& files, std::string_view legacyDir,
+               std::uint32_t maxDepth)
     // Qubes' legacy path is absolute; a relative one given here is taken from the cwd.
-    : out_(out), legacyDir_(absoluteNormal(legacyDir)), maxDepth_(maxDepth) {}
+    : out_(out), files_(files), legacyDir_(files.absolute(legacyDir)), maxDepth_(maxDepth) {}
 
 void Loader::error(std::string file, std::uint32_t line, std::string message) {
     out_.errors.push_back({std::move(file), line, std::move(message)});
@@ -44,9 +39,9 @@ void Loader::directive(QrexecDirectiveKind kind, const Unit& from, std::uint32_t
 }
 
 std::string Loader::identity(Syntax syntax, const Scope& scope, std::string_view service,
-                             std::string_view argument, const std::string& path) {
+                             std::string_view argument, const std::string& path) const {
     return std::string(syntax == Syntax::Current ? "current" : "legacy") + "\n" + scope.base +
-           "\n" + std::string(service) + "\n" + std::string(argument) + "\n" + pathResolve(path);
+           "\n" + std::string(service) + "\n" + std::string(argument) + "\n" + files_.resolve(path);
 }
 
 void Loader::addRule(QrexecRule rule, const std::string& file, std::uint32_t line,
@@ -64,7 +59,7 @@ std::vector<std::string> Loader::policyFiles(const std::string& dir,
     std::vector<std::string> out;
     for (const std::string& name : names) {
         if (name.starts_with('.') || !name.ends_with(".policy") ||
-            !isRegularFile(pathJoin(dir, name)))
+            !files_.isRegularFile(pathJoin(dir, name)))
             continue;
         if (!std::all_of(name.begin(), name.end(), isFilenameChar)) {
             std::string path = pathJoin(dir, name);
@@ -81,7 +76,7 @@ void Loader::loadPolicyDirs(const std::vector<std::string>& dirs) {
     std::vector<std::pair<std::string, std::string>> chosen; // basename, directory
     for (const std::string& given : dirs) {
         std::string dir = pathNormalize(given);
-        DirListing listing = listDirectory(dir);
+        DirListing listing = files_.list(dir);
         if (listing.error) {
             error(listing.error->filename, 0, listing.error->loadMessage());
             continue;
@@ -98,7 +93,7 @@ void Loader::loadPolicyDirs(const std::vector<std::string>& dirs) {
         Unit unit;
         unit.file = path;
         unit.scope = &scope;
-        FileRead read = readWholeFile(path);
+        FileRead read = files_.read(path);
         if (read.error) {
             error(read.error->filename, 0, read.error->loadMessage());
             continue;
@@ -191,7 +186,7 @@ void Loader::legacyLine(std::string_view raw, std::uint32_t number, const Unit& 
 void Loader::include(const Unit& from, std::uint32_t line, std::string_view word) {
     if (from.scope->base.empty())
         return directive(QrexecDirectiveKind::Include, from, line, std::string(word), false);
-    std::string resolved = pathResolve(pathJoin(from.scope->base, word));
+    std::string resolved = files_.resolve(pathJoin(from.scope->base, word));
     directive(QrexecDirectiveKind::Include, from, line, resolved, true);
     follow(from, line, QrexecDirectiveKind::Include, *from.scope, resolved, Syntax::Current, "*",
            "*");
@@ -200,11 +195,11 @@ void Loader::include(const Unit& from, std::uint32_t line, std::string_view word
 void Loader::includeDir(const Unit& from, std::uint32_t line, std::string_view word) {
     if (from.scope->base.empty())
         return directive(QrexecDirectiveKind::IncludeDir, from, line, std::string(word), false);
-    std::string dir = pathResolve(pathJoin(from.scope->base, word));
+    std::string dir = files_.resolve(pathJoin(from.scope->base, word));
     directive(QrexecDirectiveKind::IncludeDir, from, line, dir, true);
-    if (!isDirectory(dir))
+    if (!files_.isDirectory(dir))
         return error(from.file, line, "not a directory: " + dir);
-    DirListing listing = listDirectory(dir);
+    DirListing listing = files_.list(dir);
     if (listing.error)
         return error(listing.error->filename, 0, listing.error->loadMessage());
     for (const std::string& name : policyFiles(dir, listing.names))
@@ -219,7 +214,7 @@ void Loader::includeService(const Unit& from, std::uint32_t line, std::string_vi
         return error(from.file, line, std::move(*why));
     if (from.scope->base.empty())
         return directive(QrexecDirectiveKind::IncludeService, from, line, std::string(word), false);
-    std::string resolved = pathResolve(pathJoin(from.scope->base, word));
+    std::string resolved = files_.resolve(pathJoin(from.scope->base, word));
     directive(QrexecDirectiveKind::IncludeService, from, line, resolved, true);
     follow(from, line, QrexecDirectiveKind::IncludeService, *from.scope, resolved, Syntax::Legacy,
            service, argument);
@@ -229,7 +224,7 @@ void Loader::legacyInclude(const Unit& from, std::uint32_t line, std::string_vie
     // Same service and argument, same old syntax, resolved like any include in this scope.
     if (from.scope->base.empty())
         return directive(QrexecDirectiveKind::Include, from, line, std::string(word), false);
-    std::string resolved = pathResolve(pathJoin(from.scope->base, word));
+    std::string resolved = files_.resolve(pathJoin(from.scope->base, word));
     directive(QrexecDirectiveKind::Include, from, line, resolved, true);
     follow(from, line, QrexecDirectiveKind::Include, *from.scope, resolved, Syntax::Legacy,
            from.service, from.argument);
@@ -238,7 +233,7 @@ void Loader::legacyInclude(const Unit& from, std::uint32_t line, std::string_vie
 void Loader::follow(const Unit& from, std::uint32_t line, QrexecDirectiveKind kind,
                     const Scope& scope, const std::string& path, Syntax syntax,
                     std::string_view service, std::string_view argument) {
-    if (!isRegularFile(path))
+    if (!files_.isRegularFile(path))
         return error(from.file, line, "not a file: " + path);
     // Reading the same file the same way again, while it is still being read, repeats
     // forever: Qubes has no check and dies of Python's RecursionError.
@@ -253,7 +248,7 @@ void Loader::follow(const Unit& from, std::uint32_t line, QrexecDirectiveKind ki
                      "includes nested deeper than " + std::to_string(maxDepth_) +
                          " levels; Qubes fails with Python's RecursionError once its "
                          "recursion limit is reached");
-    FileRead read = readWholeFile(path);
+    FileRead read = files_.read(path);
     if (read.error)
         return error(read.error->filename, 0, read.error->loadMessage());
     Unit unit;
@@ -273,16 +268,32 @@ void Loader::follow(const Unit& from, std::uint32_t line, QrexecDirectiveKind ki
 
 namespace bulkhead {
 
+namespace {
+
+// The disk, or the caller's tree in memory (owned for the duration of one load).
+struct FilesFor {
+    explicit FilesFor(const QrexecFileTree* tree) {
+        if (tree)
+            memory = qrexec::memoryAccess(*tree);
+    }
+    const qrexec::FileAccess& get() const { return memory ? *memory : qrexec::diskAccess(); }
+    std::unique_ptr<qrexec::FileAccess> memory;
+};
+
+} // namespace
+
 QrexecPolicyLoad loadQrexecPolicy(const QrexecPolicyOptions& options) {
     QrexecPolicyLoad out;
-    qrexec::Loader(out, options.legacyDir, options.maxIncludeDepth)
+    FilesFor files(options.files);
+    qrexec::Loader(out, files.get(), options.legacyDir, options.maxIncludeDepth)
         .loadPolicyDirs(options.policyDirs);
     return out;
 }
 
 QrexecPolicyLoad parseQrexecPolicyText(std::string_view text, const QrexecTextOptions& options) {
     QrexecPolicyLoad out;
-    qrexec::Loader(out, options.legacyDir, options.maxIncludeDepth)
+    FilesFor files(options.files);
+    qrexec::Loader(out, files.get(), options.legacyDir, options.maxIncludeDepth)
         .loadText(text, options.file, options.policyDir);
     return out;
 }

@@ -4,6 +4,7 @@
 // order, and how each directive brings in more (qubes-formats.md §1.1, §1.2, §1.7).
 // Where Qubes stops at the first error, the loader records it and goes on.
 #include "bulkhead/compiler/qrexec_policy.h"
+#include "qrexec/paths.h"
 
 #include <cstdint>
 #include <string>
@@ -14,7 +15,8 @@ namespace bulkhead::qrexec {
 
 class Loader {
 public:
-    Loader(QrexecPolicyLoad& out, std::string_view legacyDir, std::uint32_t maxDepth);
+    Loader(QrexecPolicyLoad& out, const FileAccess& files, std::string_view legacyDir,
+           std::uint32_t maxDepth);
 
     // load_policy_dirs: merge the directories by basename (first wins), sort, read.
     void loadPolicyDirs(const std::vector<std::string>& dirs);
@@ -64,8 +66,8 @@ private:
                                          const std::vector<std::string>& names);
 
     // What makes reading a file repeat itself exactly: the same file, read the same way.
-    static std::string identity(Syntax syntax, const Scope& scope, std::string_view service,
-                                std::string_view argument, const std::string& path);
+    std::string identity(Syntax syntax, const Scope& scope, std::string_view service,
+                         std::string_view argument, const std::string& path) const;
     void addRule(QrexecRule rule, const std::string& file, std::uint32_t line,
                  const std::vector<QrexecInclusion>& via);
     void error(std::string file, std::uint32_t line, std::string message);
@@ -73,6 +75,7 @@ private:
                    bool followed);
 
     QrexecPolicyLoad& out_;
+    const FileAccess& files_;
     std::string legacyDir_;
     std::uint32_t maxDepth_;
     std::vector<std::string> reading_; // identities of the files being read, outermost first

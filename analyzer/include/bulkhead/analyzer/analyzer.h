@@ -35,6 +35,7 @@ struct AnalysisOptions {
     bool haveBaseline = false;          // false: the report says the check ran without one
     std::string baselineDescription;    // where the baseline came from, for the report
     std::uint64_t rlimit = 50'000'000;  // per Z3 check; deterministic, unlike a timeout
+    bool repairHints = true;            // each BH1001 carries the smallest repair (or why none)
 };
 
 struct AnalysisSummary {

@@ -39,6 +39,18 @@ struct DiagNote {
     bool hop = false; // one step of a witness path, in order (reports show them as a flow)
 };
 
+// One edit of a suggested fix: delete the text of a range, or insert text at its beginning.
+struct DiagEdit {
+    SourceRange range;
+    std::optional<std::string> insert; // empty: delete range; else this goes before range
+};
+
+// A fix the tool proposes (a repair of an escape path): every edit applied together.
+struct DiagFix {
+    std::string description;
+    std::vector<DiagEdit> edits; // in source order
+};
+
 struct Diagnostic {
     DiagCode code{};
     Severity severity = Severity::Error;
@@ -46,6 +58,7 @@ struct Diagnostic {
     std::string message;
     std::string hint; // "did you mean 'work'?" and similar; empty when none
     std::vector<DiagNote> notes;
+    std::vector<DiagFix> fixes;
 };
 
 class DiagnosticSink;
@@ -58,6 +71,7 @@ public:
     DiagBuilder& note(SourceRange range, std::string message);
     // The next step of the diagnostic's witness path.
     DiagBuilder& hop(SourceRange range, std::string message);
+    DiagBuilder& fix(DiagFix fix);
 
 private:
     DiagnosticSink& sink_;

@@ -5,6 +5,7 @@
 // language, so the analyzer (baseline policy), the audit command and the backends share it.
 // What is read and why: docs/qrexec-import.md (shared research qubes-formats.md §1).
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -131,6 +132,11 @@ struct QrexecPolicyLoad {
     bool refused() const { return !errors.empty(); }
 };
 
+// A policy tree in memory: absolute path -> the file's bytes. Directories are implied by the
+// paths of the files under them and there are no symlinks. Loading from one touches nothing
+// on disk (tests, the fuzzer); every path and message reads as it would on disk.
+using QrexecFileTree = std::map<std::string, std::string>;
+
 struct QrexecPolicyOptions {
     // Read in this order; the first directory holding a basename wins it.
     std::vector<std::string> policyDirs{std::string(kQrexecRuntimePolicyDir),
@@ -139,6 +145,7 @@ struct QrexecPolicyOptions {
     // Qubes has no loop check and dies of RecursionError; the loader reports a loop (or
     // nesting deeper than this) as an error at the directive instead.
     std::uint32_t maxIncludeDepth = 64;
+    const QrexecFileTree* files = nullptr; // set: read from this tree, not from the disk
 };
 
 QrexecPolicyLoad loadQrexecPolicy(const QrexecPolicyOptions& options = {});
@@ -150,6 +157,7 @@ struct QrexecTextOptions {
     std::string policyDir;
     std::string legacyDir{kQrexecLegacyPolicyDir};
     std::uint32_t maxIncludeDepth = 64;
+    const QrexecFileTree* files = nullptr; // set: directives follow into this tree only
 };
 
 // One policy file's text in memory (the bytes of the file: UTF-8, any line endings).
