@@ -49,6 +49,12 @@ _bulkhead() {
             COMPREPLY=($(compgen -f -- "$cur"))
             return
             ;;
+        --nft-ruleset | --qvm-firewall)
+            # QUBE=FILE: the qube is the user's to type; after '=' (a word break), a file.
+            [[ $cur == *=* ]] && cur=${cur#*=}
+            COMPREPLY=($(compgen -f -- "$cur"))
+            return
+            ;;
         --intent)
             COMPREPLY=($(compgen -f -X '!*.bh' -- "$cur") $(compgen -d -- "$cur"))
             return
@@ -76,7 +82,7 @@ _bulkhead() {
         check) opts="--each --show-model --baseline --baseline-legacy --no-baseline --severity --format --help" ;;
         explain) opts="--baseline --baseline-legacy --no-baseline --batch --net-witnesses --help" ;;
         compile) opts="-o --output --qrexec-file --baseline --baseline-legacy --no-baseline --severity --format --no-kernel-check --help" ;;
-        audit) opts="--policy-dir --legacy-dir --inventory --system-info --intent --qrexec-file --labels --severity --format --help" ;;
+        audit) opts="--policy-dir --legacy-dir --inventory --system-info --intent --qrexec-file --labels --nft-ruleset --qvm-firewall --severity --format --help" ;;
         diff) opts="--git --baseline --baseline-legacy --no-baseline --format --help" ;;
         fmt) opts="--check --stdout --help" ;;
         graph) opts="--baseline --baseline-legacy --no-baseline -o --output --svg --png --all --help" ;;

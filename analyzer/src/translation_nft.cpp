@@ -242,7 +242,13 @@ private:
             return {c_.bv_val(2, 32), 32, t};
         case F::OifGroup:
             return {oifgroup_, 32, t};
-        case F::CtState:
+        case F::CtState:    // matched on its own (matches())
+        case F::IpProtocol: // the emitter writes none of these
+        case F::Ip6Nexthdr:
+        case F::IifName:
+        case F::OifName:
+        case F::Iif:
+        case F::Oif:
             break;
         }
         throw CannotRead{std::string(nft::fieldName(f)) + " as a key"};

@@ -2,6 +2,9 @@
 // checked as `check` checks a policy: escape paths between trust levels (labels), rule
 // findings on the deployed lines, and Qubes' silent gaps.
 #include "audit_drift.h"
+#include "audit_firewall.h"
+#include "audit_fw_drift.h"
+#include "audit_fw_findings.h"
 #include "audit_gaps.h"
 #include "baseline.h"
 #include "check_run.h"
@@ -151,6 +154,13 @@ int runAudit(const AuditOptions& o, std::ostream& out, std::ostream& err,
     model::Policy& policy = *build.policy;
     policy.files.push_back(o.inventory.empty() ? o.systemInfo : o.inventory);
     policy.files.insert(policy.files.end(), load.files.begin(), load.files.end());
+    // Firewall state becomes the model's network flows before the analysis builds its graph.
+    std::optional<std::vector<fw::FirewallState>> firewalls = readFirewallState(o, run, policy);
+    if (!firewalls)
+        return finish(kBadInput);
+    addFirewallFlows(policy, *firewalls);
+    for (const fw::FirewallState& s : *firewalls)
+        policy.files.push_back(s.file);
     addTrustAssertions(policy);
 
     run.analysis.haveBaseline = true; // the deployed files are the whole policy
@@ -158,8 +168,11 @@ int runAudit(const AuditOptions& o, std::ostream& out, std::ostream& err,
         "deployed policy (" + std::to_string(load.rules.size()) + " rules)";
     run.summary = analyzer::analyze(policy, {}, run.sink);
     reportSilentGaps(policy, build, run.sink);
-    if (run.frontend.policy)
+    reportFirewallFindings(policy, *firewalls, run.sink);
+    if (run.frontend.policy) {
         reportDrift(o, *run.frontend.policy, policy, deployedRules, run.sink);
+        reportFirewallDrift(*run.frontend.policy, policy, *firewalls, run.sources, run.sink);
+    }
 
     int code = run.sink.errorCount() > 0 || run.sink.warningCount() > 0 ? kFindings : kClean;
     std::vector<Diagnostic> diags = run.sink.sorted();
@@ -169,9 +182,11 @@ int runAudit(const AuditOptions& o, std::ostream& out, std::ostream& err,
     int result = finish(code);
     if (o.format == "text")
         out << "deployed system: " << policy.qubes.size() - 1 << " qubes, " << load.rules.size()
-            << " rules from " << load.files.size() << " files; " << run.summary.nodes << " nodes, "
-            << run.summary.edges << " edges; trust assertions: " << run.summary.assertionsHeld
-            << " hold, " << run.summary.assertionsViolated << " violated\n";
+            << " rules from " << load.files.size() << " files; " << firewalls->size()
+            << " firewall inputs, " << policy.flows.size() << " network flows; "
+            << run.summary.nodes << " nodes, " << run.summary.edges
+            << " edges; trust assertions: " << run.summary.assertionsHeld << " hold, "
+            << run.summary.assertionsViolated << " violated\n";
     return result;
 }
 

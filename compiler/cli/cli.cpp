@@ -131,6 +131,12 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
                          "a file ordering the labels as trust, lowest first, one chain a line "
                          "(`red < yellow < black`); default red < orange < yellow < green < "
                          "gray < blue < purple < black");
+    auditCmd->add_option("--nft-ruleset", audit.nftRulesets,
+                         "QUBE=FILE: `nft -j list ruleset` run in net qube QUBE; its clients' "
+                         "network flows come from it (repeat for each net qube)");
+    auditCmd->add_option("--qvm-firewall", audit.qvmFirewalls,
+                         "QUBE=FILE: `qvm-firewall QUBE --raw` from dom0 (repeat for each "
+                         "qube); used where the net qube's ruleset is not given");
     auditCmd->add_option("--severity", audit.severities, "as for check");
     auditCmd->add_option("--format", audit.format, "as for check")
         ->check(CLI::IsMember({"text", "json", "sarif"}));

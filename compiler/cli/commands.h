@@ -53,6 +53,8 @@ struct AuditOptions {
     std::vector<std::string> intent;     // the policy (*.bh) the system should follow: drift
     std::string qrexecFileName = "30-bulkhead.policy"; // where its compiled rules live
     std::string labels; // a file with the label order, replacing Qubes' default chain
+    std::vector<std::string> nftRulesets;  // QUBE=FILE: `nft -j list ruleset` in QUBE
+    std::vector<std::string> qvmFirewalls; // QUBE=FILE: `qvm-firewall QUBE --raw` in dom0
     std::vector<std::string> severities;
     std::string format = "text";
 };

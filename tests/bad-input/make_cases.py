@@ -6,7 +6,8 @@ writes only those (under DIR) and changes nothing in the repository.
 Each case is a file or directory plus a line in cases.txt:
     KIND | PATH (relative to this directory) | MESSAGE (a substring of stderr)
 KIND says how run_bad_inputs.py feeds it to bulkhead: dsl (check and compile), policyd
-(audit --policy-dir), inventory, sysinfo, labels. Every case must exit 2 with a file:line
+(audit --policy-dir), inventory, sysinfo, labels, nft (audit --nft-ruleset
+sys-firewall=FILE), qvmfw (audit --qvm-firewall work=FILE). Every case must exit 2 with a file:line
 position or the path, write nothing, and finish within the time limit."""
 import os
 import shutil
@@ -193,6 +194,50 @@ labels("cycle", "red < blue\nblue < red\n", "error[BH0111]")
 labels("self-cycle", "red < red\n", "error[BH0111]")
 labels("dangling-less", "red <\n", "error[BH0111]")
 labels("binary", bytes(range(1, 128)), "error[BH0111]")
+
+# --- nft ruleset (audit --nft-ruleset sys-firewall=FILE) --------------------------------
+def nft(name, text, message):
+    write(f"nft/{name}.json", text, "nft", message)
+
+nft("not-json", '{"nftables": [ {"table": ', "error[BH0112]")
+nft("empty", "", "error[BH0112]")
+nft("plain-text", "table ip qubes {\n}\n", "error[BH0112]")
+nft("no-nftables-key", '{"other": []}', "error[BH0112]")
+nft("nftables-not-array", '{"nftables": {"chain": 1}}', "error[BH0112]")
+nft("item-not-object", '{"nftables": [1, 2]}', "error[BH0112]")
+nft("rule-before-chain", '{"nftables": [{"rule": {"family": "ip", "table": "t", "chain": "c", '
+    '"expr": []}}]}', "error[BH0112]")
+nft("chain-without-name", '{"nftables": [{"chain": {"family": "ip", "table": "t"}}]}',
+    "error[BH0112]")
+nft("bad-set-element", '{"nftables": [{"set": {"family": "ip", "table": "t", "name": "s", '
+    '"type": "ipv4_addr", "elem": ["10.0.0.999"]}}]}', "error[BH0112]")
+nft("deep-nesting", '{"nftables": [' + "[" * 100000 + "]" * 100000 + "]}", "error[BH0112]")
+nft("deep-elements", '{"nftables": [{"set": {"family": "ip", "table": "t", "name": "s", '
+    '"elem": [' + '{"elem": {"val": ' * 50 + '"10.0.0.1"' + "}}" * 50 + "]}}]}", "error[BH0112]")
+nft("binary-garbage", bytes(range(256)) * 4, "error[BH0112]")
+
+# --- qvm-firewall rules (audit --qvm-firewall work=FILE) -------------------------------
+def qvmfw(name, text, message):
+    write(f"qvmfw/{name}.rules", text, "qvmfw", message)
+
+qvmfw("no-action", "proto=tcp dst4=10.0.0.0/8\n", "error[BH0112]")
+qvmfw("bad-action", "action=allow\n", "error[BH0112]")
+qvmfw("bad-proto", "action=accept proto=sctp\n", "error[BH0112]")
+qvmfw("ports-backwards", "action=accept proto=tcp dstports=443-80\n", "error[BH0112]")
+qvmfw("port-too-big", "action=accept proto=tcp dstports=70000\n", "error[BH0112]")
+qvmfw("icmptype-without-icmp", "action=accept proto=tcp icmptype=8\n", "error[BH0112]")
+qvmfw("icmptype-too-big", "action=accept proto=icmp icmptype=256\n", "error[BH0112]")
+qvmfw("bad-address", "action=accept dst4=10.0.0.999/8\n", "error[BH0112]")
+qvmfw("v6-in-dst4", "action=accept dst4=fd09::1\n", "error[BH0112]")
+qvmfw("bad-hostname", "action=accept dsthost=EXAMPLE.com;rm\n", "error[BH0112]")
+qvmfw("two-destinations", "action=accept dst4=10.0.0.1 dsthost=example.com\n", "error[BH0112]")
+qvmfw("duplicate-option", "action=accept action=drop\n", "error[BH0112]")
+qvmfw("unknown-option", "action=accept frobnicate=1\n", "error[BH0112]")
+qvmfw("not-key-value", "accept tcp\n", "error[BH0112]")
+qvmfw("special-target", "action=accept specialtarget=ntp\n", "error[BH0112]")
+qvmfw("several-errors", "action=accept\naction=maybe\naction=accept proto=x\n", "several-errors.rules:3")
+qvmfw("binary-garbage", bytes(range(1, 256)) * 3, "error[BH0112]")
+qvmfw("megabyte-line", "action=accept " + "x" * 1_000_000 + "\n", "error[BH0112]")
 
 if LARGE_INTO:
     sys.exit(0)

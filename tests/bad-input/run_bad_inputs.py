@@ -18,7 +18,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 LIMIT = 30  # seconds per run; a hang is a failure
 SIGNALS = {-6: "SIGABRT", -11: "SIGSEGV", -8: "SIGFPE", -4: "SIGILL", -9: "SIGKILL"}
 
-GOOD_INVENTORY = "dom0|AdminVM|black|-|-|-|-|-|False|False\nwork|AppVM|blue|-|-|-|-|-|False|False\n"
+GOOD_INVENTORY = ("dom0|AdminVM|black|-|-|-|-|-|False|False\n"
+                  "sys-net|AppVM|red|-|-|10.137.0.5|-|-|False|True\n"
+                  "sys-firewall|AppVM|green|-|sys-net|10.137.0.6|-|-|False|True\n"
+                  "work|AppVM|blue|-|sys-firewall|10.137.0.12|-|-|False|False\n")
 
 
 def run(args, cwd=None):
@@ -67,6 +70,12 @@ def main():
         elif kind == "labels":
             commands = [["audit", "--policy-dir", empty_policy, "--legacy-dir", none,
                          "--inventory", good_inventory, "--labels", path]]
+        elif kind == "nft":
+            commands = [["audit", "--policy-dir", empty_policy, "--legacy-dir", none,
+                         "--inventory", good_inventory, "--nft-ruleset", "sys-firewall=" + path]]
+        elif kind == "qvmfw":
+            commands = [["audit", "--policy-dir", empty_policy, "--legacy-dir", none,
+                         "--inventory", good_inventory, "--qvm-firewall", "work=" + path]]
         kinds[kind] = kinds.get(kind, 0) + 1
         for c in commands:
             count += 1

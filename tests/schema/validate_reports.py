@@ -84,6 +84,23 @@ def main():
         cases += [(["audit", "--policy-dir", os.path.join(corpus, "qubes-policy", "policy.d"),
                     "--legacy-dir", os.path.join(corpus, "qubes-policy", "legacy"),
                     "--inventory", os.path.join(corpus, "qubes-inventory.txt")], 1)]
+        # Firewall state too: sys-firewall's live ruleset, and a qvm-firewall list for work
+        # that opens DNS and differs from what sys-firewall enforces.
+        rules = os.path.join(tmp, "work.rules")
+        with open(rules, "w") as f:
+            f.write("action=accept proto=tcp dst4=192.168.1.0/24 dstports=443-443\n"
+                    "action=accept proto=udp dstports=53-53\n")
+        firewall = ["audit", "--policy-dir", os.path.join(corpus, "qubes-policy", "policy.d"),
+                    "--legacy-dir", os.path.join(corpus, "qubes-policy", "legacy"),
+                    "--inventory", os.path.join(corpus, "qubes-inventory.txt"),
+                    "--nft-ruleset", "sys-firewall=" +
+                    os.path.join(corpus, "qubes-nft", "sys-firewall-live.json"),
+                    "--qvm-firewall", "work=" + rules]
+        cases += [(firewall, 1)]
+        code, out = run(bulkhead, firewall + ["--format", "json"])
+        codes = {d["code"] for d in json.loads(out)["diagnostics"]}
+        if not {"BH1309", "BH1312"} <= codes:
+            sys.exit(f"the firewall audit lacks its findings: {sorted(codes)}")
 
     workstation = os.path.join(src, "policies", "workstation.bh")
     closed = os.path.join(tmp, "closed.bh")

@@ -1,7 +1,7 @@
 // bulkhead audit on deployed systems: the shipped corpus with a reviewed set of findings,
 // and each of Qubes' silent gaps on a small policy directory that shows it and one that
 // does not.
-#include "test_support.h"
+#include "audit_support.h"
 
 #include <doctest/doctest.h>
 
@@ -23,34 +23,8 @@ vault|AppVM|black|fedora|-|-|-|-|False|False
 untrusted|AppVM|red|fedora|sys-firewall|10.137.0.20|-|-|False|False
 )";
 
-struct Audit {
-    test::CliResult r;
-    // "BH1302 inventory.txt:5" for each finding at a place; "BH1001 -" otherwise.
-    std::multiset<std::string> findings;
-    bool has(const std::string& f) const { return findings.count(f) > 0; }
-    std::size_t count(const std::string& code) const {
-        return static_cast<std::size_t>(
-            std::count_if(findings.begin(), findings.end(),
-                          [&](const std::string& s) { return s.starts_with(code + " "); }));
-    }
-};
-
-Audit audit(const std::vector<std::string>& args) {
-    Audit a;
-    std::vector<std::string> all{"audit"};
-    all.insert(all.end(), args.begin(), args.end());
-    a.r = test::runCli(all);
-    static const std::regex kLine(R"(^(?:(\S+?):(\d+):\d+: |bulkhead: )\w+\[(BH\d{4})\])");
-    std::istringstream in(a.r.err);
-    for (std::string line; std::getline(in, line);) {
-        std::smatch m;
-        if (std::regex_search(line, m, kLine))
-            a.findings.insert(
-                m[3].str() + " " +
-                (m[1].matched ? fs::path(m[1].str()).filename().string() + ":" + m[2].str() : "-"));
-    }
-    return a;
-}
+using test::Audit;
+using test::audit;
 
 // A policy.d directory with one file, and the inventory above.
 Audit auditPolicy(const std::string& policy, const std::string& inventory = kInventory) {
@@ -199,31 +173,7 @@ TEST_CASE("the system info alone is enough for the qrexec findings") {
     CHECK(a.r.out.find("\"code\": \"BH1302\"") == std::string::npos);
 }
 
-namespace {
-
-// The workstation's qubes as qvm-ls --raw-data would list them on a system built from it.
-std::string inventoryOf(const model::Policy& p) {
-    std::string out;
-    auto name = [&](std::optional<model::QubeId> q) { return q ? p.qubes[*q].name : "-"; };
-    for (model::QubeId q = 0; q < p.qubes.size(); ++q) {
-        const model::Qube& m = p.qubes[q];
-        std::string label = m.trust && p.trust.levels()[*m.trust].label
-                                ? std::string(model::labelName(*p.trust.levels()[*m.trust].label))
-                                : "black";
-        std::string tags;
-        for (const std::string& t : m.tags)
-            tags += (tags.empty() ? "" : ",") + t;
-        std::string klass(model::qubesClassOf(p, q));
-        out += m.name + "|" + klass + "|" + label + "|" + name(m.templ) + "|" + name(m.netvm) +
-               "|" + (m.addresses.empty() ? "-" : m.addresses[0].str()) + "|" +
-               (tags.empty() ? "-" : tags) + "|" + name(m.defaultDispvm) + "|" +
-               (m.kind == model::QubeKind::DispVMTemplate ? "True" : "False") + "|" +
-               (model::providesNetwork(m.kind) ? "True" : "False") + "\n";
-    }
-    return out;
-}
-
-} // namespace
+using test::inventoryOf;
 
 TEST_CASE("drift: the compiled workstation deployed, one line edited, exactly that reported") {
     fs::path c = test::sourceDir() / ".." / "shared" / "corpus" / "qubes-policy";

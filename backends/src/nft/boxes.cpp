@@ -1,4 +1,4 @@
-#include "boxes.h"
+#include "bulkhead/backends/boxes.h"
 
 #include <arpa/inet.h>
 
@@ -7,19 +7,6 @@
 
 namespace bulkhead::backends {
 namespace {
-
-bool overlaps(const Box& a, const Box& b) {
-    return a.srcLo <= b.srcHi && b.srcLo <= a.srcHi && a.addrLo <= b.addrHi &&
-           b.addrLo <= a.addrHi && a.protoLo <= b.protoHi && b.protoLo <= a.protoHi &&
-           a.portLo <= b.portHi && b.portLo <= a.portHi;
-}
-
-bool contains(const Box& outer, const Box& inner) {
-    return outer.srcLo <= inner.srcLo && inner.srcHi <= outer.srcHi &&
-           outer.addrLo <= inner.addrLo && inner.addrHi <= outer.addrHi &&
-           outer.protoLo <= inner.protoLo && inner.protoHi <= outer.protoHi &&
-           outer.portLo <= inner.portLo && inner.portHi <= outer.portHi;
-}
 
 // Cuts off the parts of a below and above b along one dimension, then narrows a to b there.
 template <class T> void split(Box& a, const Box& b, T Box::*lo, T Box::*hi, std::vector<Box>& out) {
@@ -37,6 +24,25 @@ template <class T> void split(Box& a, const Box& b, T Box::*lo, T Box::*hi, std:
     }
 }
 
+auto key(const Box& b) {
+    return std::tie(b.srcLo, b.srcHi, b.addrLo, b.addrHi, b.protoLo, b.protoHi, b.portLo, b.portHi);
+}
+
+} // namespace
+
+bool overlaps(const Box& a, const Box& b) {
+    return a.srcLo <= b.srcHi && b.srcLo <= a.srcHi && a.addrLo <= b.addrHi &&
+           b.addrLo <= a.addrHi && a.protoLo <= b.protoHi && b.protoLo <= a.protoHi &&
+           a.portLo <= b.portHi && b.portLo <= a.portHi;
+}
+
+bool contains(const Box& outer, const Box& inner) {
+    return outer.srcLo <= inner.srcLo && inner.srcHi <= outer.srcHi &&
+           outer.addrLo <= inner.addrLo && inner.addrHi <= outer.addrHi &&
+           outer.protoLo <= inner.protoLo && inner.protoHi <= outer.protoHi &&
+           outer.portLo <= inner.portLo && inner.portHi <= outer.portHi;
+}
+
 // a minus b, as at most eight boxes: split a along each dimension in turn; what is left of
 // a is inside b.
 void subtract(Box a, const Box& b, std::vector<Box>& out) {
@@ -49,12 +55,6 @@ void subtract(Box a, const Box& b, std::vector<Box>& out) {
     split(a, b, &Box::protoLo, &Box::protoHi, out);
     split(a, b, &Box::portLo, &Box::portHi, out);
 }
-
-auto key(const Box& b) {
-    return std::tie(b.srcLo, b.srcHi, b.addrLo, b.addrHi, b.protoLo, b.protoHi, b.portLo, b.portHi);
-}
-
-} // namespace
 
 std::pair<U128, U128> rangeOf(const IpPrefix& p) {
     unsigned bytes = p.family == IpPrefix::Family::V4 ? 4 : 16;

@@ -1,7 +1,7 @@
 #include "bulkhead/backends/nft_emit.h"
 
 #include "../text_safety.h"
-#include "boxes.h"
+#include "bulkhead/backends/boxes.h"
 
 #include <algorithm>
 #include <map>

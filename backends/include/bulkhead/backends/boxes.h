@@ -1,7 +1,8 @@
 #pragma once
 // nftables interval sets with concatenated keys refuse overlapping elements ("File exists"),
 // so every set is written as disjoint boxes: an address range × a protocol range × a port
-// (or ICMP type) range. Subtracting boxes keeps the union exact.
+// (or ICMP type) range. Subtracting boxes keeps the union exact. The audit reads deployed
+// firewall rules into the same boxes.
 #include "bulkhead/compiler/address.h"
 
 #include <cstdint>
@@ -22,6 +23,11 @@ struct Box {
 
 // The prefix's addresses as a range (IPv4 in the low 32 bits).
 std::pair<U128, U128> rangeOf(const IpPrefix& prefix);
+
+bool overlaps(const Box& a, const Box& b);
+bool contains(const Box& outer, const Box& inner);
+// a minus b, appended to out as at most eight disjoint boxes.
+void subtract(Box a, const Box& b, std::vector<Box>& out);
 
 // The same union of packets as disjoint boxes, in a deterministic order.
 std::vector<Box> disjoint(std::vector<Box> boxes);
