@@ -17,6 +17,7 @@ here by comparing scale() of the small ruleset with compile's own output at VALI
 """
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -149,30 +150,26 @@ def unload():
     netns.run("nft", "delete", "table", "inet", "naive", ns=FW, check=False)
 
 
-def load_seconds(path):
-    """Median wall time of `nft -f path` in the firewall namespace (the table replaced each
-    time, as a reload does), over RUNS loads after one warm-up load."""
-    times = []
-    for i in range(RUNS + 1):
-        unload()
-        start = time.perf_counter()
-        netns.run("nft", "-f", path, ns=FW)
-        if i:
-            times.append(time.perf_counter() - start)
-    return statistics.median(times), min(times)
+def load_once(path):
+    """Wall seconds and CPU seconds (user + sys of nft, which makes the kernel's commit
+    too) of one `nft -f path` in the firewall namespace, the tables unloaded first."""
+    unload()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    netns.run("nft", "-f", path, ns=FW)  # `ip netns exec` execs nft: its usage is counted
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
 
 
-def connect_rate(probes):
-    argv = [str(BUILD / "bulkhead-bench-connect"), str(SECONDS)] + probes
-    rates = []
-    for _ in range(RUNS):
-        out = netns.run(*argv, ns=CLIENT).split()
-        attempts, refused, connected, unreachable, other, rate = (float(x) for x in out)
-        if refused != attempts:
-            raise RuntimeError(f"not every probe reached the server: {out} (attempts refused "
-                               "connected unreachable other rate)")
-        rates.append(rate)
-    return statistics.median(rates), min(rates), max(rates)
+def connect_once(probes):
+    """(connections per wall second, per CPU second of the connecting process)."""
+    out = netns.run(BUILD / "bulkhead-bench-connect", SECONDS, *probes, ns=CLIENT).split()
+    attempts, refused, _, _, _, rate, cpu = (float(x) for x in out)
+    if refused != attempts:
+        raise RuntimeError(f"not every probe reached the server: {out} (attempts refused "
+                           "connected unreachable other rate cpu)")
+    return rate, attempts / cpu if cpu > 0 else 0.0
 
 
 def blocked_probe_is_rejected(probe):
@@ -210,79 +207,91 @@ def main():
             validated = f"scale() of the {small}-flow ruleset equals compile's at {VALIDATE}"
         else:
             validated = "every size compiled"
-        build_topology()
-        load_rows, rate_rows = [], []
-        reference = None
+        cases = []  # (flows, form, path, origin, probes, blocked probe or None)
         for n in SIZES:
-            bh = work / f"bulkhead-{n}.nft"
             if n in compiled or n <= COMPILE_MAX:
                 text = compiled.get(n) or compile_ruleset(n, work)
                 origin = "compiled"
             else:
                 text, origin = scale(compiled[small], n), "compiled layout, sets refilled"
-            bh.write_text(text)
-            naive = work / f"naive-{n}.nft"
-            naive.write_text(F.naive_ruleset(n))
+            (work / f"bulkhead-{n}.nft").write_text(text)
+            (work / f"naive-{n}.nft").write_text(F.naive_ruleset(n))
             probes, picks = probes_for(n)
-            set_server_addresses([dst for _, dst, _ in picks])
-            # A control: the first probe's client and address on the next port, which no flow
-            # allows, must be rejected by whichever form is loaded.
+            # A control: the first probe's client and address on the next port, which no
+            # flow allows, must not get through whichever form is loaded.
             c, dst, port = picks[0]
-            allowed = set(F.flows(n))
-            blocked = f"{F.client_ip(c)}:{dst}:{port + 1}" if (c, dst, port + 1) not in allowed \
-                else None
-            for form, path in (("Bulkhead", bh), ("naive", naive)):
-                median, fastest = load_seconds(path)
-                lines = sum(1 for _ in open(path))
-                size_kb = path.stat().st_size / 1024
-                load_rows.append((n, form, median, fastest, lines, size_kb, origin
-                                  if form == "Bulkhead" else "one rule per flow"))
-                # the form just loaded stays for the rate test
-                if blocked and not blocked_probe_is_rejected(blocked):
-                    raise RuntimeError(f"the {form} ruleset lets an unlisted port through")
-                rate_rows.append((n, form) + connect_rate(probes))
+            blocked = f"{F.client_ip(c)}:{dst}:{port + 1}" \
+                if (c, dst, port + 1) not in set(F.flows(n)) else None
+            cases.append((n, "Bulkhead", work / f"bulkhead-{n}.nft", origin, probes, blocked))
+            cases.append((n, "naive", work / f"naive-{n}.nft", "one rule per flow", probes,
+                          blocked))
+        build_topology()
+        set_server_addresses([p.split(":")[1] for case in cases for p in case[4]])
+        loads = {}
+        for n, form, path, *_ in cases:
+            load_once(path)  # warm-up
+            loads[(n, form)] = [load_once(path) for _ in range(RUNS)]
+        # Rates in rounds, every case once a round, so that the machine's other load falls
+        # on all of them alike.
+        rates = {(n, form): [] for n, form, *_ in cases}
+        reference = []
+        for r in range(RUNS):
             unload()
-            if reference is None:
-                reference = connect_rate(probes)[0]
-        report(load_rows, rate_rows, reference, validated)
+            reference.append(connect_once(cases[0][4]))
+            for n, form, path, _, probes, blocked in cases:
+                load_once(path)
+                if r == 0 and blocked and not blocked_probe_is_rejected(blocked):
+                    raise RuntimeError(f"the {form} ruleset lets an unlisted port through")
+                rates[(n, form)].append(connect_once(probes))
+        unload()
+        report(cases, loads, rates, reference, validated)
     finally:
         netns.remove_all(PREFIX)
         shutil.rmtree(work, ignore_errors=True)
     return 0
 
 
-def report(load_rows, rate_rows, reference, validated):
-    print("### Ruleset load time (`nft -f` in the firewall namespace)\n")
-    print(f"Median of {RUNS} loads (min beside it), each replacing the table. "
+def med(values, k):
+    return statistics.median(v[k] for v in values)
+
+
+def report(cases, loads, rates, reference, validated):
+    print("#### Ruleset load time (`nft -f` in the firewall namespace)\n")
+    print(f"Median of {RUNS} loads after a warm-up, each into a namespace holding only Qubes' "
+          "base tables; CPU is user + sys of `nft`, which includes the kernel's commit. "
           f"Bulkhead's ruleset: {validated}.\n")
-    print("| flows | form | load (median) | min | lines | size | ruleset |")
+    print("| flows | form | wall | CPU | lines | size | ruleset |")
     print("|---|---|---|---|---|---|---|")
-    by = {(n, form): median for n, form, median, *_ in load_rows}
-    for n, form, median, fastest, lines, size_kb, origin in load_rows:
-        print(f"| {n:,} | {form} | {median * 1000:.0f} ms | {fastest * 1000:.0f} ms | "
-              f"{lines:,} | {size_kb:,.0f} KiB | {origin} |")
+    for n, form, path, origin, *_ in cases:
+        v = loads[(n, form)]
+        lines = sum(1 for _ in open(path))
+        print(f"| {n:,} | {form} | {med(v, 0) * 1000:,.0f} ms | {med(v, 1) * 1000:,.0f} ms | "
+              f"{lines:,} | {path.stat().st_size / 1024:,.0f} KiB | {origin} |")
     print()
-    for n in sorted({n for n, _ in by}):
-        if (n, "naive") in by and (n, "Bulkhead") in by:
-            print(f"- {n:,} flows: the naive form takes ×{by[(n, 'naive')] / by[(n, 'Bulkhead')]:.1f} "
-                  "Bulkhead's load time")
-    print("\n### New TCP connections per second through the firewall namespace\n")
-    print(f"bulkhead-bench-connect for {SECONDS:g} s, {PROBES} allowed flows spread evenly "
-          f"over the flow list, round robin; median of {RUNS} runs (min–max). With Qubes' "
-          f"base tables only (no ruleset): {reference:,.0f}/s.\n")
-    print("| flows | form | connections/s (median) | min–max |")
-    print("|---|---|---|---|")
-    rate = {}
-    for n, form, median, low, high in rate_rows:
-        rate[(n, form)] = median
-        print(f"| {n:,} | {form} | {median:,.0f} | {low:,.0f}–{high:,.0f} |")
+    for n in SIZES:
+        b, v = loads[(n, "Bulkhead")], loads[(n, "naive")]
+        print(f"- {n:,} flows: naive / Bulkhead = ×{med(v, 0) / med(b, 0):.1f} wall, "
+              f"×{med(v, 1) / med(b, 1):.1f} CPU")
+    print("\n#### New TCP connections per second through the firewall namespace\n")
+    print(f"`bulkhead-bench-connect` for {SECONDS:g} s a run: connect() after connect() to "
+          f"{PROBES} allowed flows spread evenly over the flow list (each from its client's "
+          "address; a closed port answers RST), round robin; the cases take turns, "
+          f"{RUNS} rounds, medians. Per CPU second: connections / (user + sys of the "
+          "connecting process), where veth runs most of the path. With Qubes' base tables "
+          f"only: {med(reference, 0):,.0f}/s wall, {med(reference, 1):,.0f} per CPU s.\n")
+    print("| flows | form | per second (wall) | min–max | per CPU second |")
+    print("|---|---|---|---|---|")
+    for n, form, *_ in cases:
+        v = rates[(n, form)]
+        print(f"| {n:,} | {form} | {med(v, 0):,.0f} | {min(x[0] for x in v):,.0f}–"
+              f"{max(x[0] for x in v):,.0f} | {med(v, 1):,.0f} |")
     print()
-    sizes = sorted({n for n, _ in rate})
-    if len(sizes) > 1:
-        lo, hi = sizes[0], sizes[-1]
+    if len(SIZES) > 1:
+        lo, hi = SIZES[0], SIZES[-1]
         for form in ("Bulkhead", "naive"):
-            print(f"- {form}: {hi:,} flows run at ×{rate[(hi, form)] / rate[(lo, form)]:.2f} "
-                  f"the {lo:,}-flow rate")
+            a, b = rates[(lo, form)], rates[(hi, form)]
+            print(f"- {form}: {hi:,} flows run at ×{med(b, 0) / med(a, 0):.2f} the {lo:,}-flow "
+                  f"rate (wall), ×{med(b, 1) / med(a, 1):.2f} per CPU second")
     print()
 
 
