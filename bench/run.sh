@@ -84,7 +84,7 @@ growth_table() {
         flows=$(cat "${files[@]}" | grep -cE '^(allow|deny) ' || true)
         summary=$(grep -oE '[0-9]+ (nodes|rules from [0-9]+ files), [0-9]+ (edges|nodes)|wrote [0-9]+ files' "$out" | head -n 1 || echo "?")
         if [[ $status != ok ]]; then
-            echo "| $n | $rpc | $flows | $status after ${wall} s | | | | $(mb "$rss") | | |" >>"$results"
+            echo "| $n | $rpc | $flows | $status after ${wall} s | | ${cpu} s | | $(mb "$rss") | | |" >>"$results"
             break
         fi
         local gw="" gc="" gr=""
