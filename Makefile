@@ -3,7 +3,9 @@
 #                   compile it into build/out
 #   make test       build and run every test
 #   make test-asan  the same under AddressSanitizer + UndefinedBehaviorSanitizer
-#   make bench      time `bulkhead check` on generated policies (BENCH_LARGE=1 adds 10,000 qubes)
+#   make bench      check, compile and audit on generated policies (BENCH_LARGE=1 adds 10,000
+#                   qubes), policy.d import, pre-commit latency, and (root) the emitted
+#                   ruleset on a real kernel; tables in bench/results/latest.md
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD ?= build
 ASAN_BUILD ?= build-asan

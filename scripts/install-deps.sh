@@ -19,6 +19,7 @@ packages=(
   graphviz                         # bulkhead graph --svg/--png runs dot
   pre-commit git                   # tests: the pre-commit hooks in a throw-away repository
   groff-base man-db                # tests: the man page renders without warnings
+  time util-linux                  # make bench: /usr/bin/time (wall, CPU, peak RSS), unshare
 )
 
 missing=()
