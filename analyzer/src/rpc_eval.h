@@ -3,6 +3,7 @@
 // (research/qubes-formats.md §1.4-1.8): tokens, first match, redirects, ask target lists.
 #include "bulkhead/analyzer/analyzer.h"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <span>
@@ -31,6 +32,9 @@ struct Token {
     // Name, DispVMOf: the qube the name denotes, resolved once (matching is by index);
     // empty for a name that is not in the system.
     std::optional<std::size_t> qube;
+    // Tag, DispVMTag: the tag's number in the Evaluator's table, resolved once (matching
+    // compares numbers, not strings); empty for a tag no qube has.
+    std::optional<std::size_t> tag;
 };
 Token parseToken(const std::string& text);
 
@@ -93,10 +97,11 @@ struct Caller {
 // dispvm-template) to every target (each qube, @adminvm, @default, @dispvm, @dispvm:X).
 // Which targets a token can match, by index into Universe::targets: a superset that
 // targetMatches() then filters, so that a rule costs the targets it names, not all of them.
+class Evaluator;
 class TargetIndex {
 public:
     TargetIndex() = default;
-    TargetIndex(const System& system, const std::vector<Target>& targets);
+    TargetIndex(const Evaluator& evaluator, const std::vector<Target>& targets);
     // Calls f(index) for every candidate target of the token, ascending within each group.
     template <class F> void visit(const Token& t, F&& f) const;
     std::size_t size() const { return all_.size(); }
@@ -110,7 +115,8 @@ private:
     std::vector<std::size_t> all_;
     std::vector<std::size_t> qube_, dispvmOf_; // by qube id; kNone when absent
     std::size_t adminvm_ = kNone, default_ = kNone, dispvm_ = kNone;
-    std::map<std::string, std::vector<std::size_t>, std::less<>> byTag_, byType_, dispvmByTag_;
+    std::vector<std::vector<std::size_t>> byTag_, dispvmByTag_; // by tag number
+    std::map<std::string, std::vector<std::size_t>, std::less<>> byType_;
 };
 
 struct Universe {
@@ -173,6 +179,10 @@ public:
     std::vector<bool> namedSources(const std::string& service) const;
     std::optional<std::size_t> defaultDispvmOf(const Caller& c) const;
     const SystemQube& info(const Caller& c) const;
+    const System& system() const { return system_; }
+    // Tags by number (Token::tag): how many, and each qube's, ascending.
+    std::size_t tagCount() const { return byTag_.size(); }
+    const std::vector<std::size_t>& tagsOf(std::size_t qube) const { return tagsOf_[qube]; }
 
 private:
     bool sourceMatches(const Token& t, const Caller& c) const;
@@ -195,8 +205,13 @@ private:
     std::vector<Rule> rules_;
     std::map<std::string, std::vector<const Rule*>, std::less<>> byService_;
     std::vector<const Rule*> starOnly_; // for services no rule names
-    // Qubes by tag and by type, for the ask list's expansion of @tag: and @type: tokens.
-    std::map<std::string, std::vector<std::size_t>, std::less<>> byTag_, byType_;
+    // Qubes by tag number and by type, for the ask list's expansion of @tag: and @type:
+    // tokens; each qube's tag numbers, ascending.
+    std::vector<std::vector<std::size_t>> byTag_, tagsOf_;
+    std::map<std::string, std::vector<std::size_t>, std::less<>> byType_;
+    bool hasTag(std::size_t qube, const Token& t) const {
+        return t.tag && std::binary_search(tagsOf_[qube].begin(), tagsOf_[qube].end(), *t.tag);
+    }
 };
 
 template <class F> void TargetIndex::visit(const Token& t, F&& f) const {
@@ -209,6 +224,11 @@ template <class F> void TargetIndex::visit(const Token& t, F&& f) const {
         auto it = map.find(key);
         if (it != map.end())
             for (std::size_t i : it->second)
+                f(i);
+    };
+    auto tagged = [&](const std::vector<std::vector<std::size_t>>& byTag) {
+        if (t.tag)
+            for (std::size_t i : byTag[*t.tag])
                 f(i);
     };
     auto at = [](const std::vector<std::size_t>& v, const std::optional<std::size_t>& q) {
@@ -240,11 +260,11 @@ template <class F> void TargetIndex::visit(const Token& t, F&& f) const {
         one(dispvm_); // the caller's default_dispvm may be this one
         return;
     case K::DispVMTag:
-        many(dispvmByTag_, t.value);
+        tagged(dispvmByTag_);
         one(dispvm_);
         return;
     case K::Tag:
-        many(byTag_, t.value);
+        tagged(byTag_);
         return;
     case K::Type:
         many(byType_, t.value);
