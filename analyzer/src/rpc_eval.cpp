@@ -479,29 +479,44 @@ std::vector<const Rule*> Evaluator::firstMatches(const std::string& service,
     return out;
 }
 
-Evaluator::AllMatches Evaluator::matchingAll(const std::string& service,
-                                             const std::string& argument, const Caller& caller,
-                                             const Universe& u) const {
-    // (target, rule) in rule order, then placed by target (a counting sort keeps the order).
-    std::vector<std::pair<std::size_t, const Rule*>> pairs;
-    std::vector<const Rule*> last(u.targets.size(), nullptr);
-    for (const Rule* r : forCaller(service, argument, caller, nullptr))
-        u.index.visit(r->target, [&](std::size_t i) {
-            if (last[i] != r && targetMatches(r->target, caller, u.targets[i])) {
-                last[i] = r;
-                pairs.emplace_back(i, r);
+Evaluator::FirstTwo Evaluator::firstTwoMatches(const std::string& service,
+                                               const std::string& argument, const Caller& caller,
+                                               const Universe& u) const {
+    std::size_t n = u.targets.size();
+    FirstTwo out{std::vector<const Rule*>(n, nullptr), std::vector<const Rule*>(n, nullptr)};
+    // open[i]: the first target at or after i still missing its next rule (path-compressed).
+    std::vector<std::size_t> open(n + 1);
+    for (std::size_t i = 0; i <= n; ++i)
+        open[i] = i;
+    auto find = [&](std::size_t i) {
+        while (open[i] != i) {
+            open[i] = open[open[i]];
+            i = open[i];
+        }
+        return i;
+    };
+    std::size_t left = n;
+    for (const Rule* r : forCaller(service, argument, caller, nullptr)) {
+        if (left == 0)
+            break;
+        auto take = [&](std::size_t i) {
+            if (out.next[i] || !targetMatches(r->target, caller, u.targets[i]))
+                return;
+            if (!out.first[i]) {
+                out.first[i] = r;
+            } else if (out.first[i]->range != r->range) {
+                out.next[i] = r;
+                open[i] = i + 1;
+                --left;
             }
-        });
-    AllMatches out;
-    out.start.assign(u.targets.size() + 1, 0);
-    for (const auto& [i, r] : pairs)
-        ++out.start[i + 1];
-    for (std::size_t i = 0; i < u.targets.size(); ++i)
-        out.start[i + 1] += out.start[i];
-    out.rules.resize(pairs.size());
-    std::vector<std::size_t> at(out.start.begin(), out.start.end() - 1);
-    for (const auto& [i, r] : pairs)
-        out.rules[at[i]++] = r;
+        };
+        if (TargetIndex::broad(r->target)) {
+            for (std::size_t i = find(0); i < n; i = find(i + 1))
+                take(i);
+        } else {
+            u.index.visit(r->target, take);
+        }
+    }
     return out;
 }
 

@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <map>
 #include <optional>
-#include <span>
 #include <string>
 #include <vector>
 
@@ -154,17 +153,19 @@ public:
                      const Caller& caller, const Target& target, const SourceRange* skip,
                      std::optional<std::vector<Landing>>& askCache, bool keepSelf = false) const;
 
-    // matching() for every target of the universe at once, by the same walk: the rules of
-    // target i are rules[start[i] .. start[i + 1]), in order.
-    struct AllMatches {
-        std::vector<std::size_t> start;
-        std::vector<const Rule*> rules;
-        std::span<const Rule* const> operator[](std::size_t i) const {
-            return {rules.data() + start[i], start[i + 1] - start[i]};
-        }
+    // For every target at once, the deciding rule (first) and the first matching rule of
+    // another policy line after it (next: what decides once the deciding line is gone), by
+    // firstMatches' walk: a target leaves the walk once both are known.
+    struct FirstTwo {
+        std::vector<const Rule*> first, next;
     };
-    AllMatches matchingAll(const std::string& service, const std::string& argument,
-                           const Caller& caller, const Universe& u) const;
+    FirstTwo firstTwoMatches(const std::string& service, const std::string& argument,
+                             const Caller& caller, const Universe& u) const;
+
+    // The rules of a service that match this argument and caller, in order.
+    std::vector<const Rule*> forCaller(const std::string& service, const std::string& argument,
+                                       const Caller& caller, const SourceRange* skip) const;
+    bool targetMatches(const Token& t, const Caller& c, const Target& r) const;
 
     // Every rule that matches the request, in order: the first decides, the rest it beats.
     std::vector<const Rule*> matching(const std::string& service, const std::string& argument,
@@ -186,17 +187,12 @@ public:
 
 private:
     bool sourceMatches(const Token& t, const Caller& c) const;
-    bool targetMatches(const Token& t, const Caller& c, const Target& r) const;
     bool ruleApplies(const Rule& r, const std::string& service, const std::string& argument) const;
     std::vector<Landing> askTargets(const std::string& service, const std::string& argument,
                                     const Caller& caller, const SourceRange* skip,
                                     bool keepSelf) const;
     std::optional<Landing> resolve(const Token& t, const Caller& caller, std::string& why) const;
     std::optional<Landing> resolve(const Target& t, const Caller& caller, std::string& why) const;
-    // The rules of a service that match this argument and caller, in order.
-    std::vector<const Rule*> forCaller(const std::string& service, const std::string& argument,
-                                       const Caller& caller, const SourceRange* skip) const;
-
     // The rules a service can match (its own and the '*' ones), in order: evaluation walks
     // these instead of every rule.
     const std::vector<const Rule*>& rulesFor(const std::string& service) const;
