@@ -52,6 +52,11 @@ struct Facts {
 constexpr std::size_t kCoversShown = 3;
 
 void coveredBy(Facts& x, const SourceRange& by) {
+    // Asked for every target a line names: most calls change nothing, so look first.
+    if (x.coveredBy.size() == kCoversShown && !(by < *x.coveredBy.rbegin()))
+        return;
+    if (x.coveredBy.count(by))
+        return;
     x.coveredBy.insert(by);
     if (x.coveredBy.size() > kCoversShown)
         x.coveredBy.erase(std::prev(x.coveredBy.end()));
