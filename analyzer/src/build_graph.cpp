@@ -213,6 +213,13 @@ private:
                 continue;
             }
             const rpc::Target& t = u_.targets[ti];
+            // The common case, an allow without target= to a qube, lands on that qube: no
+            // Decision to build (outcome would give {t.qube}, never a list).
+            if (!adminApi && r->action == rpc::Rule::Action::Allow && !r->redirect &&
+                t.kind == rpc::Target::Kind::Qube) {
+                land(service, nature, *r, 0, nodeOf(b_.graph, t.qube, false), false);
+                continue;
+            }
             rpc::Decision d =
                 b_.evaluator->outcome(first[ti], service, arg, c, t, nullptr, askCache, !adminApi);
             if (d.result == rpc::Decision::Result::Deny)
@@ -235,23 +242,30 @@ private:
                                                   : adminSubject(b_.system, c, t);
             }
             std::size_t bit = d.result == rpc::Decision::Result::Ask ? 1 : 0;
-            for (const rpc::Landing& l : landings) {
-                NodeId to = nodeOf(b_.graph, l.qube, l.disposable);
-                // The caller's own node stays: other callers of its class land there. Each
-                // caller leaves out its own node when the group is expanded.
-                if (to == model::Policy::dom0 && nature.dom0Hardened) {
-                    listHasDom0 = listHasDom0 || list;
-                    assume(service, *d.rule);
-                    continue;
-                }
-                if (origin_[bit][to])
-                    continue;
-                if (!made_[to])
-                    touched_.push_back(to);
-                made_[to] = 1;
-                origin_[bit][to] = d.rule;
-            }
+            for (const rpc::Landing& l : landings)
+                listHasDom0 = land(service, nature, *d.rule, bit,
+                                   nodeOf(b_.graph, l.qube, l.disposable), list) ||
+                              listHasDom0;
         }
+    }
+
+    // Records landing `to` (bit 0: plain, bit 1: ask) decided by rule r, unless an earlier
+    // target gave it already. The caller's own node stays: other callers of its class land
+    // there; each caller leaves out its own node when the group is expanded. Returns whether
+    // an ask list of the caller holds dom0 (left out, as Qubes' design assumes).
+    bool land(const std::string& service, const ServiceNature& nature, const rpc::Rule& r,
+              std::size_t bit, NodeId to, bool list) {
+        if (to == model::Policy::dom0 && nature.dom0Hardened) {
+            assume(service, r);
+            return list;
+        }
+        if (origin_[bit][to])
+            return false;
+        if (!made_[to])
+            touched_.push_back(to);
+        made_[to] = 1;
+        origin_[bit][to] = &r;
+        return false;
     }
 
     void assume(const std::string& service, const rpc::Rule& r) {

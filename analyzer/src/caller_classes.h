@@ -1,9 +1,10 @@
 #pragma once
 // Callers that Qubes' evaluation cannot tell apart for one service (docs/performance.md,
-// "class edges"): the same disposable-ness, type, tags and default_dispvm, and named as a
-// source by no rule of the service. Every rule matches all of a class or none of it, so its
-// callers get the same decisions up to landing on themselves: Evaluator::outcome with
-// keepSelf gives that common answer, from which each caller drops only its own node.
+// "class edges"): the same disposable-ness and default_dispvm, the same tags and type among
+// those some source of the service's rules names, and named as a source by no rule of it.
+// Every rule matches all of a class or none of it, so its callers get the same decisions up
+// to landing on themselves: Evaluator::outcome with keepSelf gives that common answer, from
+// which each caller drops only its own node.
 #include "rpc_eval.h"
 
 #include <string>

@@ -2,20 +2,14 @@
 
 #include <algorithm>
 #include <set>
+#include <string_view>
+#include <unordered_map>
 
 namespace bulkhead::analyzer::rpc {
 namespace {
 
-// The ask walk keeps "@adminvm" apart from "dom0": a deny of one spelling does not remove the
-// other (qubes-formats.md §1.6); it becomes dom0 only at the end.
-const std::pair<bool, std::size_t> kAdminvm{false, SIZE_MAX};
-
 bool isDom0Name(const std::string& n) {
     return n == "dom0" || n == "@adminvm" || n == "uuid:00000000-0000-0000-0000-000000000000";
-}
-
-bool hasTag(const SystemQube& q, const std::string& tag) {
-    return std::binary_search(q.tags.begin(), q.tags.end(), tag);
 }
 
 } // namespace
@@ -24,18 +18,18 @@ Token parseToken(const std::string& text) {
     using K = Token::Kind;
     auto valued = [&](std::size_t prefix, K kind) {
         std::string v = text.substr(prefix);
-        return v.empty() ? Token{K::Invalid, text, {}} : Token{kind, v, {}};
+        return v.empty() ? Token{K::Invalid, text, {}, {}} : Token{kind, v, {}, {}};
     };
     if (text == "*")
-        return {K::Wildcard, {}, {}};
+        return {K::Wildcard, {}, {}, {}};
     if (text == "@adminvm")
-        return {K::AdminVM, {}, {}};
+        return {K::AdminVM, {}, {}, {}};
     if (text == "@anyvm")
-        return {K::AnyVM, {}, {}};
+        return {K::AnyVM, {}, {}, {}};
     if (text == "@default")
-        return {K::Default, {}, {}};
+        return {K::Default, {}, {}, {}};
     if (text == "@dispvm")
-        return {K::DispVM, {}, {}};
+        return {K::DispVM, {}, {}, {}};
     if (text.starts_with("@dispvm:@tag:"))
         return valued(13, K::DispVMTag);
     if (text.starts_with("@dispvm:"))
@@ -45,8 +39,8 @@ Token parseToken(const std::string& text) {
     if (text.starts_with("@type:"))
         return valued(6, K::Type);
     if (text.starts_with("@") || text.empty())
-        return {K::Invalid, text, {}};
-    return {K::Name, text, {}};
+        return {K::Invalid, text, {}, {}};
+    return {K::Name, text, {}, {}};
 }
 
 std::optional<std::size_t> System::find(const std::string& name) const {
@@ -60,20 +54,50 @@ std::optional<std::size_t> System::find(const std::string& name) const {
 
 Evaluator::Evaluator(const System& system, std::vector<Rule> rules)
     : system_(system), rules_(std::move(rules)) {
+    // System::find scans every qube: one index for all the rules' names instead.
+    std::unordered_map<std::string_view, std::size_t> byName;
+    for (std::size_t q = 0; q < system_.qubes.size(); ++q)
+        byName.try_emplace(system_.qubes[q].name, q);
     auto resolveName = [&](Token& t) {
-        if (t.kind == Token::Kind::Name || t.kind == Token::Kind::DispVMOf)
-            t.qube = system_.find(t.value);
+        if (t.kind != Token::Kind::Name && t.kind != Token::Kind::DispVMOf)
+            return;
+        if (isDom0Name(t.value)) {
+            t.qube = 0;
+        } else if (auto it = byName.find(t.value); it != byName.end()) {
+            t.qube = it->second;
+        }
+    };
+    // Tags are numbered in their sorted order, so each qube's numbers are sorted as its tags.
+    std::map<std::string_view, std::size_t> tagNumber;
+    for (const SystemQube& q : system_.qubes)
+        for (const std::string& tag : q.tags)
+            tagNumber.emplace(tag, 0);
+    for (auto& [tag, number] : tagNumber) {
+        number = byTag_.size();
+        byTag_.emplace_back();
+    }
+    tagsOf_.resize(system_.qubes.size());
+    for (std::size_t q = 0; q < system_.qubes.size(); ++q) {
+        for (const std::string& tag : system_.qubes[q].tags) {
+            std::size_t number = tagNumber.at(tag);
+            byTag_[number].push_back(q);
+            tagsOf_[q].push_back(number);
+        }
+        std::sort(tagsOf_[q].begin(), tagsOf_[q].end());
+        tagsOf_[q].erase(std::unique(tagsOf_[q].begin(), tagsOf_[q].end()), tagsOf_[q].end());
+        byType_[system_.qubes[q].type].push_back(q);
+    }
+    auto resolve = [&](Token& t) {
+        resolveName(t);
+        if (t.kind == Token::Kind::Tag || t.kind == Token::Kind::DispVMTag)
+            if (auto it = tagNumber.find(t.value); it != tagNumber.end())
+                t.tag = it->second;
     };
     for (Rule& r : rules_) {
-        resolveName(r.source);
-        resolveName(r.target);
+        resolve(r.source);
+        resolve(r.target);
         if (r.redirect)
-            resolveName(*r.redirect);
-    }
-    for (std::size_t q = 0; q < system_.qubes.size(); ++q) {
-        for (const std::string& tag : system_.qubes[q].tags)
-            byTag_[tag].push_back(q);
-        byType_[system_.qubes[q].type].push_back(q);
+            resolve(*r.redirect);
     }
     for (const Rule& r : rules_)
         if (r.service != "*")
@@ -121,7 +145,7 @@ bool Evaluator::sourceMatches(const Token& t, const Caller& c) const {
     case K::AnyVM:
         return !dom0;
     case K::Tag:
-        return hasTag(info(c), t.value);
+        return hasTag(c.qube, t);
     case K::Type:
         return (c.disposable ? std::string("DispVM") : info(c).type) == t.value;
     default:
@@ -160,12 +184,12 @@ bool Evaluator::targetMatches(const Token& t, const Caller& c, const Target& r) 
             dvm = r.qube;
         else if (r.kind == T::DispVM)
             dvm = defaultDispvmOf(c);
-        return dvm && system_.qubes[*dvm].dispvmTemplate && hasTag(system_.qubes[*dvm], t.value);
+        return dvm && system_.qubes[*dvm].dispvmTemplate && hasTag(*dvm, t);
     }
     // @tag and @type look the target name up in the system info: dom0 by name matches,
     // "@adminvm" is not a key and does not (§1.5).
     case K::Tag:
-        return r.kind == T::Qube && hasTag(system_.qubes[r.qube], t.value);
+        return r.kind == T::Qube && hasTag(r.qube, t);
     case K::Type:
         return r.kind == T::Qube && system_.qubes[r.qube].type == t.value;
     case K::Invalid:
@@ -237,35 +261,52 @@ std::vector<Landing> Evaluator::askTargets(const std::string& service, const std
                                            bool keepSelf) const {
     // collect_targets_for_ask: every rule matching service, argument and source, walked in
     // reverse; deny removes, allow and ask add, the target column or the redirect expanded.
+    // The last word on a target is the earliest rule that names it, so the rules are walked
+    // forward here and each target keeps the first rule's word: a broad rule (*, @anyvm)
+    // then costs the qubes once, not once per rule.
     using K = Token::Kind;
     // Slots: qube q at q, a disposable of q at n + q, "@adminvm" at 2n.
     const std::size_t n = system_.qubes.size();
-    std::vector<std::uint8_t> out(2 * n + 1, 0);
-    auto slot = [n](const std::pair<bool, std::size_t>& e) {
-        return e == kAdminvm ? 2 * n : e.first ? n + e.second : e.second;
-    };
-    bool anyDispvm = false; // the bare @dispvm, resolved at the end
+    std::vector<std::uint8_t> out(2 * n + 1, 0), decided(2 * n + 1, 0);
+    bool anyDispvm = false, dispvmDecided = false; // the bare @dispvm, resolved at the end
+    bool allDone = false;                          // every qube but dom0 is decided
     const std::vector<const Rule*>& candidates = rulesFor(service);
-    for (auto it = candidates.rbegin(); it != candidates.rend(); ++it) {
-        const Rule& r = **it;
+    for (const Rule* rule : candidates) {
+        const Rule& r = *rule;
         if ((skip && r.range == *skip) || !ruleApplies(r, service, argument) ||
             !sourceMatches(r.source, caller))
             continue;
         const Token& t = r.redirect ? *r.redirect : r.target;
-        std::vector<std::pair<bool, std::size_t>> expanded;
-        bool dispvm = false;
+        std::uint8_t add = r.action != Rule::Action::Deny ? 1 : 0;
+        auto put = [&](std::size_t slot) {
+            if (!decided[slot]) {
+                decided[slot] = 1;
+                out[slot] = add;
+            }
+        };
+        auto dispvm = [&] {
+            if (!dispvmDecided) {
+                dispvmDecided = true;
+                anyDispvm = add != 0;
+            }
+        };
         auto allQubes = [&](bool withDom0) {
-            for (std::size_t q = withDom0 ? 0 : 1; q < system_.qubes.size(); ++q)
-                expanded.emplace_back(false, q);
-            for (std::size_t q = 0; q < system_.qubes.size(); ++q)
-                if (system_.qubes[q].dispvmTemplate)
-                    expanded.emplace_back(true, q);
-            dispvm = true;
+            if (!allDone) {
+                for (std::size_t q = 1; q < n; ++q)
+                    put(q);
+                for (std::size_t q = 0; q < n; ++q)
+                    if (system_.qubes[q].dispvmTemplate)
+                        put(n + q);
+                allDone = true;
+            }
+            if (withDom0)
+                put(0);
+            dispvm();
         };
         switch (t.kind) {
         case K::Name: // tokens resolved by the constructor
             if (t.qube)
-                expanded.emplace_back(false, *t.qube);
+                put(*t.qube);
             break;
         case K::Wildcard:
             allQubes(true);
@@ -274,38 +315,36 @@ std::vector<Landing> Evaluator::askTargets(const std::string& service, const std
             allQubes(false);
             break;
         case K::AdminVM:
-            expanded.push_back(kAdminvm); // "@adminvm" until the walk ends, not "dom0"
+            // "@adminvm" until the walk ends, not "dom0": a deny of one spelling does not
+            // remove the other (qubes-formats.md §1.6).
+            put(2 * n);
             break;
         case K::DispVM:
-            dispvm = true;
+            dispvm();
             break;
         case K::DispVMOf:
             if (t.qube && system_.qubes[*t.qube].dispvmTemplate)
-                expanded.emplace_back(true, *t.qube);
+                put(n + *t.qube);
             break;
         case K::DispVMTag:
-            if (auto tagged = byTag_.find(t.value); tagged != byTag_.end())
-                for (std::size_t q : tagged->second)
+            if (t.tag)
+                for (std::size_t q : byTag_[*t.tag])
                     if (system_.qubes[q].dispvmTemplate)
-                        expanded.emplace_back(true, q);
+                        put(n + q);
             break;
         case K::Tag:
-            if (auto tagged = byTag_.find(t.value); tagged != byTag_.end())
-                for (std::size_t q : tagged->second)
-                    expanded.emplace_back(false, q);
+            if (t.tag)
+                for (std::size_t q : byTag_[*t.tag])
+                    put(q);
             break;
         case K::Type:
             if (auto typed = byType_.find(t.value); typed != byType_.end())
                 for (std::size_t q : typed->second)
-                    expanded.emplace_back(false, q);
+                    put(q);
             break;
         default:
             break;
         }
-        for (const auto& e : expanded)
-            out[slot(e)] = r.action != Rule::Action::Deny;
-        if (dispvm)
-            anyDispvm = r.action != Rule::Action::Deny;
     }
     if (anyDispvm && defaultDispvmOf(caller))
         out[n + *defaultDispvmOf(caller)] = 1;
@@ -440,29 +479,44 @@ std::vector<const Rule*> Evaluator::firstMatches(const std::string& service,
     return out;
 }
 
-Evaluator::AllMatches Evaluator::matchingAll(const std::string& service,
-                                             const std::string& argument, const Caller& caller,
-                                             const Universe& u) const {
-    // (target, rule) in rule order, then placed by target (a counting sort keeps the order).
-    std::vector<std::pair<std::size_t, const Rule*>> pairs;
-    std::vector<const Rule*> last(u.targets.size(), nullptr);
-    for (const Rule* r : forCaller(service, argument, caller, nullptr))
-        u.index.visit(r->target, [&](std::size_t i) {
-            if (last[i] != r && targetMatches(r->target, caller, u.targets[i])) {
-                last[i] = r;
-                pairs.emplace_back(i, r);
+Evaluator::FirstTwo Evaluator::firstTwoMatches(const std::string& service,
+                                               const std::string& argument, const Caller& caller,
+                                               const Universe& u) const {
+    std::size_t n = u.targets.size();
+    FirstTwo out{std::vector<const Rule*>(n, nullptr), std::vector<const Rule*>(n, nullptr)};
+    // open[i]: the first target at or after i still missing its next rule (path-compressed).
+    std::vector<std::size_t> open(n + 1);
+    for (std::size_t i = 0; i <= n; ++i)
+        open[i] = i;
+    auto find = [&](std::size_t i) {
+        while (open[i] != i) {
+            open[i] = open[open[i]];
+            i = open[i];
+        }
+        return i;
+    };
+    std::size_t left = n;
+    for (const Rule* r : forCaller(service, argument, caller, nullptr)) {
+        if (left == 0)
+            break;
+        auto take = [&](std::size_t i) {
+            if (out.next[i] || !targetMatches(r->target, caller, u.targets[i]))
+                return;
+            if (!out.first[i]) {
+                out.first[i] = r;
+            } else if (out.first[i]->range != r->range) {
+                out.next[i] = r;
+                open[i] = i + 1;
+                --left;
             }
-        });
-    AllMatches out;
-    out.start.assign(u.targets.size() + 1, 0);
-    for (const auto& [i, r] : pairs)
-        ++out.start[i + 1];
-    for (std::size_t i = 0; i < u.targets.size(); ++i)
-        out.start[i + 1] += out.start[i];
-    out.rules.resize(pairs.size());
-    std::vector<std::size_t> at(out.start.begin(), out.start.end() - 1);
-    for (const auto& [i, r] : pairs)
-        out.rules[at[i]++] = r;
+        };
+        if (TargetIndex::broad(r->target)) {
+            for (std::size_t i = find(0); i < n; i = find(i + 1))
+                take(i);
+        } else {
+            u.index.visit(r->target, take);
+        }
+    }
     return out;
 }
 
@@ -477,8 +531,10 @@ std::vector<const Rule*> Evaluator::matching(const std::string& service,
     return out;
 }
 
-TargetIndex::TargetIndex(const System& sys, const std::vector<Target>& targets)
-    : qube_(sys.qubes.size(), kNone), dispvmOf_(sys.qubes.size(), kNone) {
+TargetIndex::TargetIndex(const Evaluator& ev, const std::vector<Target>& targets)
+    : qube_(ev.system().qubes.size(), kNone), dispvmOf_(ev.system().qubes.size(), kNone),
+      byTag_(ev.tagCount()), dispvmByTag_(ev.tagCount()) {
+    const System& sys = ev.system();
     for (std::size_t i = 0; i < targets.size(); ++i) {
         const Target& t = targets[i];
         all_.push_back(i);
@@ -486,14 +542,14 @@ TargetIndex::TargetIndex(const System& sys, const std::vector<Target>& targets)
         case Target::Kind::Qube: {
             qube_[t.qube] = i;
             const SystemQube& q = sys.qubes[t.qube];
-            for (const std::string& tag : q.tags)
+            for (std::size_t tag : ev.tagsOf(t.qube))
                 byTag_[tag].push_back(i);
             byType_[q.type].push_back(i);
             break;
         }
         case Target::Kind::DispVMOf:
             dispvmOf_[t.qube] = i;
-            for (const std::string& tag : sys.qubes[t.qube].tags)
+            for (std::size_t tag : ev.tagsOf(t.qube))
                 dispvmByTag_[tag].push_back(i);
             break;
         case Target::Kind::AdminVM:
@@ -528,7 +584,7 @@ Universe universeOf(const System& sys, const Evaluator& evaluator) {
         args.push_back(""); // any argument no rule names
         u.services.emplace_back(s, std::move(args));
     }
-    u.index = TargetIndex(sys, u.targets);
+    u.index = TargetIndex(evaluator, u.targets);
     return u;
 }
 

@@ -3,9 +3,9 @@
 // (research/qubes-formats.md §1.4-1.8): tokens, first match, redirects, ask target lists.
 #include "bulkhead/analyzer/analyzer.h"
 
+#include <algorithm>
 #include <map>
 #include <optional>
-#include <span>
 #include <string>
 #include <vector>
 
@@ -31,6 +31,9 @@ struct Token {
     // Name, DispVMOf: the qube the name denotes, resolved once (matching is by index);
     // empty for a name that is not in the system.
     std::optional<std::size_t> qube;
+    // Tag, DispVMTag: the tag's number in the Evaluator's table, resolved once (matching
+    // compares numbers, not strings); empty for a tag no qube has.
+    std::optional<std::size_t> tag;
 };
 Token parseToken(const std::string& text);
 
@@ -93,10 +96,11 @@ struct Caller {
 // dispvm-template) to every target (each qube, @adminvm, @default, @dispvm, @dispvm:X).
 // Which targets a token can match, by index into Universe::targets: a superset that
 // targetMatches() then filters, so that a rule costs the targets it names, not all of them.
+class Evaluator;
 class TargetIndex {
 public:
     TargetIndex() = default;
-    TargetIndex(const System& system, const std::vector<Target>& targets);
+    TargetIndex(const Evaluator& evaluator, const std::vector<Target>& targets);
     // Calls f(index) for every candidate target of the token, ascending within each group.
     template <class F> void visit(const Token& t, F&& f) const;
     std::size_t size() const { return all_.size(); }
@@ -110,7 +114,8 @@ private:
     std::vector<std::size_t> all_;
     std::vector<std::size_t> qube_, dispvmOf_; // by qube id; kNone when absent
     std::size_t adminvm_ = kNone, default_ = kNone, dispvm_ = kNone;
-    std::map<std::string, std::vector<std::size_t>, std::less<>> byTag_, byType_, dispvmByTag_;
+    std::vector<std::vector<std::size_t>> byTag_, dispvmByTag_; // by tag number
+    std::map<std::string, std::vector<std::size_t>, std::less<>> byType_;
 };
 
 struct Universe {
@@ -148,17 +153,19 @@ public:
                      const Caller& caller, const Target& target, const SourceRange* skip,
                      std::optional<std::vector<Landing>>& askCache, bool keepSelf = false) const;
 
-    // matching() for every target of the universe at once, by the same walk: the rules of
-    // target i are rules[start[i] .. start[i + 1]), in order.
-    struct AllMatches {
-        std::vector<std::size_t> start;
-        std::vector<const Rule*> rules;
-        std::span<const Rule* const> operator[](std::size_t i) const {
-            return {rules.data() + start[i], start[i + 1] - start[i]};
-        }
+    // For every target at once, the deciding rule (first) and the first matching rule of
+    // another policy line after it (next: what decides once the deciding line is gone), by
+    // firstMatches' walk: a target leaves the walk once both are known.
+    struct FirstTwo {
+        std::vector<const Rule*> first, next;
     };
-    AllMatches matchingAll(const std::string& service, const std::string& argument,
-                           const Caller& caller, const Universe& u) const;
+    FirstTwo firstTwoMatches(const std::string& service, const std::string& argument,
+                             const Caller& caller, const Universe& u) const;
+
+    // The rules of a service that match this argument and caller, in order.
+    std::vector<const Rule*> forCaller(const std::string& service, const std::string& argument,
+                                       const Caller& caller, const SourceRange* skip) const;
+    bool targetMatches(const Token& t, const Caller& c, const Target& r) const;
 
     // Every rule that matches the request, in order: the first decides, the rest it beats.
     std::vector<const Rule*> matching(const std::string& service, const std::string& argument,
@@ -173,20 +180,19 @@ public:
     std::vector<bool> namedSources(const std::string& service) const;
     std::optional<std::size_t> defaultDispvmOf(const Caller& c) const;
     const SystemQube& info(const Caller& c) const;
+    const System& system() const { return system_; }
+    // Tags by number (Token::tag): how many, and each qube's, ascending.
+    std::size_t tagCount() const { return byTag_.size(); }
+    const std::vector<std::size_t>& tagsOf(std::size_t qube) const { return tagsOf_[qube]; }
 
 private:
     bool sourceMatches(const Token& t, const Caller& c) const;
-    bool targetMatches(const Token& t, const Caller& c, const Target& r) const;
     bool ruleApplies(const Rule& r, const std::string& service, const std::string& argument) const;
     std::vector<Landing> askTargets(const std::string& service, const std::string& argument,
                                     const Caller& caller, const SourceRange* skip,
                                     bool keepSelf) const;
     std::optional<Landing> resolve(const Token& t, const Caller& caller, std::string& why) const;
     std::optional<Landing> resolve(const Target& t, const Caller& caller, std::string& why) const;
-    // The rules of a service that match this argument and caller, in order.
-    std::vector<const Rule*> forCaller(const std::string& service, const std::string& argument,
-                                       const Caller& caller, const SourceRange* skip) const;
-
     // The rules a service can match (its own and the '*' ones), in order: evaluation walks
     // these instead of every rule.
     const std::vector<const Rule*>& rulesFor(const std::string& service) const;
@@ -195,8 +201,13 @@ private:
     std::vector<Rule> rules_;
     std::map<std::string, std::vector<const Rule*>, std::less<>> byService_;
     std::vector<const Rule*> starOnly_; // for services no rule names
-    // Qubes by tag and by type, for the ask list's expansion of @tag: and @type: tokens.
-    std::map<std::string, std::vector<std::size_t>, std::less<>> byTag_, byType_;
+    // Qubes by tag number and by type, for the ask list's expansion of @tag: and @type:
+    // tokens; each qube's tag numbers, ascending.
+    std::vector<std::vector<std::size_t>> byTag_, tagsOf_;
+    std::map<std::string, std::vector<std::size_t>, std::less<>> byType_;
+    bool hasTag(std::size_t qube, const Token& t) const {
+        return t.tag && std::binary_search(tagsOf_[qube].begin(), tagsOf_[qube].end(), *t.tag);
+    }
 };
 
 template <class F> void TargetIndex::visit(const Token& t, F&& f) const {
@@ -209,6 +220,11 @@ template <class F> void TargetIndex::visit(const Token& t, F&& f) const {
         auto it = map.find(key);
         if (it != map.end())
             for (std::size_t i : it->second)
+                f(i);
+    };
+    auto tagged = [&](const std::vector<std::vector<std::size_t>>& byTag) {
+        if (t.tag)
+            for (std::size_t i : byTag[*t.tag])
                 f(i);
     };
     auto at = [](const std::vector<std::size_t>& v, const std::optional<std::size_t>& q) {
@@ -240,11 +256,11 @@ template <class F> void TargetIndex::visit(const Token& t, F&& f) const {
         one(dispvm_); // the caller's default_dispvm may be this one
         return;
     case K::DispVMTag:
-        many(dispvmByTag_, t.value);
+        tagged(dispvmByTag_);
         one(dispvm_);
         return;
     case K::Tag:
-        many(byTag_, t.value);
+        tagged(byTag_);
         return;
     case K::Type:
         many(byType_, t.value);

@@ -40,25 +40,56 @@ struct Facts {
     bool exampleIsLoopback = false;
     bool decides = false;
     bool changesSomething = false;
-    std::set<SourceRange> coveredBy; // the rules that decide its requests instead
+    // The rules that decide its requests instead: only the first few (by place in the
+    // policy), which are all the report names, so a broad line does not collect hundreds.
+    std::set<SourceRange> coveredBy;
     bool coveredBySameAction = true;
     std::optional<std::pair<std::string, SourceRange>> overridden; // example, earlier rule
-    // Bookkeeping of the walk (classView): the view and target it was last seen at, its
-    // place in that view, and the deciding rule last added to coveredBy.
-    std::size_t seenView = SIZE_MAX, seenTarget = SIZE_MAX, viewIndex = 0;
-    const rpc::Rule* lastCover = nullptr;
+    // Bookkeeping of classView: the view it was last seen in, and its place there.
+    std::size_t seenView = SIZE_MAX, viewIndex = 0;
 };
+
+constexpr std::size_t kCoversShown = 3;
+
+void coveredBy(Facts& x, const SourceRange& by) {
+    // Asked for every target a line names: most calls change nothing, so look first.
+    if (x.coveredBy.size() == kCoversShown && !(by < *x.coveredBy.rbegin()))
+        return;
+    if (x.coveredBy.count(by))
+        return;
+    x.coveredBy.insert(by);
+    if (x.coveredBy.size() > kCoversShown)
+        x.coveredBy.erase(std::prev(x.coveredBy.end()));
+}
 
 // One policy line as one class of callers sees it, for the facts that name a caller.
 struct RuleView {
     static constexpr std::size_t kNone = SIZE_MAX;
     Facts* facts = nullptr;
+    const rpc::Rule* line = nullptr;              // one of its expansions (range, action)
     std::size_t firstTargets[2] = {kNone, kNone}; // the first two targets it matches
     std::size_t overriddenAt = kNone;             // the first target another action decides
     SourceRange overriddenBy;
+
+    void sawTarget(std::size_t ti) {
+        if (ti == firstTargets[0] || ti == firstTargets[1])
+            return;
+        if (ti < firstTargets[0]) {
+            firstTargets[1] = firstTargets[0];
+            firstTargets[0] = ti;
+        } else if (ti < firstTargets[1]) {
+            firstTargets[1] = ti;
+        }
+    }
+    void overriddenHere(std::size_t ti, const SourceRange& by) {
+        if (ti < overriddenAt) {
+            overriddenAt = ti;
+            overriddenBy = by;
+        }
+    }
 };
 struct ClassView {
-    std::vector<RuleView> rules; // the lines it matches, in the order first matched
+    std::vector<RuleView> rules; // the lines it matches
 };
 
 // What a caller's own request would be decided as, from the decision of its class
@@ -104,78 +135,146 @@ bool changes(const rpc::Evaluator& ev, const rpc::Universe& u, const std::string
     return false;
 }
 
+// What a broad target (* or @anyvm, which match every target, or every target but dom0)
+// sees of the deciding rules, so that such a line costs the summary, not every target.
+struct BroadSummary {
+    std::size_t firstTargets[2] = {RuleView::kNone, RuleView::kNone};
+    std::vector<SourceRange> deciders; // the smallest kCoversShown + 1 distinct, ascending
+    // By action: the first target whose deciding rule has another action, and that rule.
+    std::size_t otherAction[3] = {RuleView::kNone, RuleView::kNone, RuleView::kNone};
+    SourceRange otherBy[3];
+};
+
+std::size_t actionIndex(rpc::Rule::Action a) {
+    return a == rpc::Rule::Action::Allow ? 0 : a == rpc::Rule::Action::Ask ? 1 : 2;
+}
+
+BroadSummary summarize(const rpc::Universe& u, const std::vector<const rpc::Rule*>& first,
+                       bool withDom0) {
+    using T = rpc::Target::Kind;
+    BroadSummary out;
+    std::size_t seen = 0;
+    for (std::size_t ti = 0; ti < u.targets.size(); ++ti) {
+        const rpc::Target& t = u.targets[ti];
+        bool dom0 = (t.kind == T::Qube && t.qube == 0) || t.kind == T::AdminVM;
+        if ((dom0 && !withDom0) || !first[ti])
+            continue;
+        if (seen < 2)
+            out.firstTargets[seen++] = ti;
+        const rpc::Rule& d = *first[ti];
+        auto at = std::lower_bound(out.deciders.begin(), out.deciders.end(), d.range);
+        if ((at == out.deciders.end() || *at != d.range) &&
+            (out.deciders.size() <= kCoversShown || at != out.deciders.end())) {
+            out.deciders.insert(at, d.range);
+            if (out.deciders.size() > kCoversShown + 1)
+                out.deciders.pop_back();
+        }
+        for (std::size_t a = 0; a < 3; ++a)
+            if (out.otherAction[a] == RuleView::kNone && actionIndex(d.action) != a) {
+                out.otherAction[a] = ti;
+                out.otherBy[a] = d.range;
+            }
+    }
+    return out;
+}
+
 // Walks the matches of one class of callers once: the facts every caller of the class
 // shares (decides, covered by, changes something) go straight into facts; the rest is
-// kept per line for each caller's examples.
+// kept per line for each caller's examples. The deciding rule and the next one of every
+// target come from one walk (Evaluator::firstTwoMatches); each line then costs the
+// targets it names, and a * or @anyvm target a summary of the deciding rules.
 ClassView classView(const rpc::Evaluator& ev, const rpc::Universe& u, const std::string& service,
                     const std::string& arg, const std::vector<std::size_t>& members,
                     const std::vector<Facts*>& factsOf, std::size_t serial) {
     ClassView view;
-    // Target-independent decisions (no allow without target=) repeat: remember the answer
-    // by (deciding rule, next rule).
-    std::map<std::pair<const rpc::Rule*, const rpc::Rule*>, bool> memo;
     const rpc::Caller& rep = u.callers[members.front()];
-    rpc::Evaluator::AllMatches all = ev.matchingAll(service, arg, rep, u);
+    rpc::Evaluator::FirstTwo ft = ev.firstTwoMatches(service, arg, rep, u);
+    auto factsFor = [&](const rpc::Rule* r) {
+        return factsOf[static_cast<std::size_t>(r - ev.rules().data())];
+    };
+
+    // What each decision changes. Target-independent decisions (no allow without target=)
+    // repeat: remember the answer by (deciding rule, next rule).
+    std::map<std::pair<const rpc::Rule*, const rpc::Rule*>, bool> memo;
     std::optional<std::vector<rpc::Landing>> withAsk;
     std::map<SourceRange, std::optional<std::vector<rpc::Landing>>> withoutAsk;
+    auto perTarget = [](const rpc::Rule* r) {
+        return r && r->action == rpc::Rule::Action::Allow && !r->redirect;
+    };
     for (std::size_t ti = 0; ti < u.targets.size(); ++ti) {
-        std::span<const rpc::Rule* const> matches = all[ti];
-        if (matches.empty())
+        const rpc::Rule* m = ft.first[ti];
+        Facts* f = m ? factsFor(m) : nullptr;
+        if (!f)
+            continue; // no rule, or a baseline line
+        f->decides = true;
+        if (f->changesSomething)
             continue;
-        const rpc::Rule& decider = *matches.front();
-        for (const rpc::Rule* m : matches) {
-            Facts* f = factsOf[static_cast<std::size_t>(m - ev.rules().data())];
-            if (!f || (f->seenView == serial && f->seenTarget == ti))
-                continue; // baseline line, or another expansion of the same line
-            Facts& x = *f;
-            bool fresh = x.seenView != serial;
-            x.seenTarget = ti;
-            if (fresh) {
-                x.seenView = serial;
-                x.viewIndex = view.rules.size();
-                view.rules.push_back(RuleView{&x, {ti, RuleView::kNone}, RuleView::kNone, {}});
-            }
-            RuleView& r = view.rules[x.viewIndex];
-            if (!fresh && r.firstTargets[1] == RuleView::kNone)
-                r.firstTargets[1] = ti;
-            if (decider.range == m->range) {
-                x.decides = true;
-                if (x.changesSomething)
-                    continue;
-                const rpc::Rule* next = nullptr;
-                for (const rpc::Rule* r2 : matches)
-                    if (r2->range != m->range) {
-                        next = r2;
-                        break;
-                    }
-                auto perTarget = [](const rpc::Rule* r2) {
-                    return r2 && r2->action == rpc::Rule::Action::Allow && !r2->redirect;
-                };
-                std::optional<bool> known;
-                if (!perTarget(m) && !perTarget(next))
-                    if (auto it = memo.find({m, next}); it != memo.end())
-                        known = it->second;
-                if (!known) {
-                    known = changes(ev, u, service, arg, members, ti, matches.front(), next,
-                                    withAsk, withoutAsk[m->range]);
-                    if (!perTarget(m) && !perTarget(next))
-                        memo.emplace(std::make_pair(m, next), *known);
-                }
-                x.changesSomething = *known;
-                continue;
-            }
-            if (x.lastCover != &decider) {
-                x.coveredBy.insert(decider.range);
-                x.lastCover = &decider;
-            }
-            if (decider.action != m->action) {
-                x.coveredBySameAction = false;
-                if (r.overriddenAt == RuleView::kNone) {
-                    r.overriddenAt = ti;
-                    r.overriddenBy = decider.range;
-                }
-            }
+        const rpc::Rule* next = ft.next[ti];
+        bool memoable = !perTarget(m) && !perTarget(next);
+        std::optional<bool> known;
+        if (memoable)
+            if (auto it = memo.find({m, next}); it != memo.end())
+                known = it->second;
+        if (!known) {
+            known =
+                changes(ev, u, service, arg, members, ti, m, next, withAsk, withoutAsk[m->range]);
+            if (memoable)
+                memo.emplace(std::make_pair(m, next), *known);
         }
+        f->changesSomething = *known;
+    }
+
+    // What each line matches: its targets, the rules that decide them instead.
+    auto viewOf = [&](Facts& x, const rpc::Rule* r) -> RuleView& {
+        if (x.seenView != serial) {
+            x.seenView = serial;
+            x.viewIndex = view.rules.size();
+            view.rules.push_back(
+                RuleView{&x, r, {RuleView::kNone, RuleView::kNone}, RuleView::kNone, {}});
+        }
+        return view.rules[x.viewIndex];
+    };
+    std::optional<BroadSummary> broad[2]; // without dom0 (@anyvm), with it (*)
+    for (const rpc::Rule* r : ev.forCaller(service, arg, rep, nullptr)) {
+        Facts* f = factsFor(r);
+        if (!f)
+            continue;
+        Facts& x = *f;
+        if (rpc::TargetIndex::broad(r->target)) {
+            bool all = r->target.kind == rpc::Token::Kind::Wildcard;
+            if (!broad[all])
+                broad[all] = summarize(u, ft.first, all);
+            const BroadSummary& b = *broad[all];
+            if (b.firstTargets[0] == RuleView::kNone)
+                continue;
+            RuleView& v = viewOf(x, r);
+            v.sawTarget(b.firstTargets[0]);
+            if (b.firstTargets[1] != RuleView::kNone)
+                v.sawTarget(b.firstTargets[1]);
+            for (const SourceRange& by : b.deciders)
+                if (by != r->range)
+                    coveredBy(x, by);
+            std::size_t a = actionIndex(r->action);
+            if (b.otherAction[a] != RuleView::kNone) {
+                x.coveredBySameAction = false;
+                v.overriddenHere(b.otherAction[a], b.otherBy[a]);
+            }
+            continue;
+        }
+        u.index.visit(r->target, [&](std::size_t ti) {
+            if (!ev.targetMatches(r->target, rep, u.targets[ti]))
+                return;
+            RuleView& v = viewOf(x, r);
+            v.sawTarget(ti);
+            const rpc::Rule& d = *ft.first[ti]; // r matches: some rule decides
+            if (d.range == r->range)
+                return;
+            coveredBy(x, d.range);
+            if (d.action != r->action) {
+                x.coveredBySameAction = false;
+                v.overriddenHere(ti, d.range);
+            }
+        });
     }
     return view;
 }
@@ -241,6 +340,13 @@ void analyzeRpcRules(const model::Policy& policy, const Built& built, Diagnostic
                     if (!x.overridden && r.overriddenAt != RuleView::kNone)
                         x.overridden = std::make_pair(request(r.overriddenAt), r.overriddenBy);
                 }
+                // A line with an example that is not a loopback, and its override if it
+                // has one, learns nothing from the class's other callers.
+                std::erase_if(view->rules, [](const RuleView& r) {
+                    const Facts& x = *r.facts;
+                    return x.matchedExample && !x.exampleIsLoopback &&
+                           (x.overridden || r.overriddenAt == RuleView::kNone);
+                });
             }
         }
     }

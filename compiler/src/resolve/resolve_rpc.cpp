@@ -68,17 +68,21 @@ std::optional<model::RpcServiceSpec> Resolver::rpcService(const ast::RpcServiceR
         return std::nullopt;
     }
     if (spec.service != "*" && !rpcServiceIndex_.count(spec.service)) {
-        auto known = qubes::knownRpcServices();
-        bool isKnown = std::find(known.begin(), known.end(), spec.service) != known.end();
-        if (!isKnown && !spec.service.starts_with("admin."))
-            if (auto near = closestName(spec.service, known, 2))
-                sink_
-                    .report(DiagCode::LikelyMisspelledService, ref.service.range,
-                            "'" + spec.service + "' is not a Qubes service, and '" + *near + "' is")
-                    .hint("did you mean '" + *near +
-                          "'? For a service of your own, declare it: "
-                          "rpc-service " +
-                          spec.service + " data both;");
+        auto [hint, fresh] = misspelledService_.try_emplace(spec.service);
+        if (fresh) {
+            auto known = qubes::knownRpcServices();
+            bool isKnown = std::find(known.begin(), known.end(), spec.service) != known.end();
+            if (!isKnown && !spec.service.starts_with("admin."))
+                hint->second = closestName(spec.service, known, 2);
+        }
+        if (const std::optional<std::string>& near = hint->second)
+            sink_
+                .report(DiagCode::LikelyMisspelledService, ref.service.range,
+                        "'" + spec.service + "' is not a Qubes service, and '" + *near + "' is")
+                .hint("did you mean '" + *near +
+                      "'? For a service of your own, declare it: "
+                      "rpc-service " +
+                      spec.service + " data both;");
     }
     return spec;
 }

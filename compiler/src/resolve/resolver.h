@@ -86,6 +86,9 @@ private:
     std::map<std::string, model::NetworkId, std::less<>> networkIndex_;
     std::map<std::string, model::ServiceId, std::less<>> serviceIndex_;
     std::map<std::string, std::size_t, std::less<>> rpcServiceIndex_;
+    // By undeclared service name: the Qubes service it is likely a misspelling of. A large
+    // policy names the same few services in thousands of rules: one search per name.
+    std::map<std::string, std::optional<std::string>, std::less<>> misspelledService_;
     std::vector<const ast::QubeDecl*> qubeDecls_;       // by QubeId; dom0 has none
     std::vector<const ast::NetworkDecl*> networkDecls_; // by NetworkId
     std::vector<const ast::ServiceDecl*> serviceDecls_; // by ServiceId
