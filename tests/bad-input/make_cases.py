@@ -184,6 +184,10 @@ sysinfo("bad-label", '{"domains": {"work": {"type": "AppVM", "label": "pink"}}}'
 sysinfo("deep-nesting", '{"domains": ' + "[" * 100000 + "]" * 100000 + "}", "error[BH0111]")
 sysinfo("huge-number", '{"domains": {"work": {"label": 1e999999}}}', "error[BH0111]")
 sysinfo("empty", "", "error[BH0111]")
+# Found by fuzz_inventory: a field of another JSON type threw out of the parser (a crash).
+sysinfo("flag-is-object", '{"domains": {"work": {"label": "red", "template_for_dispvms": {"goto": 1}}}}', "is not true or false")
+sysinfo("label-is-number", '{"domains": {"work": {"label": 5}}}', "\"label\" is not a string")
+sysinfo("tags-is-string", '{"domains": {"work": {"label": "red", "tags": "a,b"}}}', "\"tags\" is not an array")
 
 # --- label order (audit --labels FILE) -------------------------------------------------
 def labels(name, text, message):

@@ -111,17 +111,38 @@ std::vector<Qube> parseSystemInfo(FileId file, const SourceManager& sources, Dia
                         "the entry of '" + name + "' is not an object");
             continue;
         }
-        q.klass = d.value("type", "AppVM");
-        q.label = d.value("label", "red");
-        if (d.contains("tags") && d["tags"].is_array())
+        // A field of another JSON type than Qubes writes is refused, not guessed (nor
+        // thrown: nlohmann's value() throws on a type mismatch).
+        bool ok = true;
+        auto field = [&](const char* key, nlohmann::json::value_t type, const char* what) {
+            // Qubes writes null for an unset property (a qube without default_dispvm).
+            if (!d.contains(key) || d[key].is_null())
+                return false;
+            bool right = type == nlohmann::json::value_t::string    ? d[key].is_string()
+                         : type == nlohmann::json::value_t::boolean ? d[key].is_boolean()
+                                                                    : d[key].is_array();
+            if (!right) {
+                sink.report(DiagCode::BadInventory, q.range,
+                            "'" + name + "': \"" + key + "\" is not " + what)
+                    .hint("give the output of internal.GetSystemInfo unchanged");
+                ok = false;
+            }
+            return right;
+        };
+        using T = nlohmann::json::value_t;
+        q.klass = field("type", T::string, "a string") ? d["type"].get<std::string>() : "AppVM";
+        q.label = field("label", T::string, "a string") ? d["label"].get<std::string>() : "red";
+        if (field("tags", T::array, "an array"))
             for (const auto& t : d["tags"])
                 if (t.is_string())
                     q.tags.push_back(t.get<std::string>());
-        if (d.contains("default_dispvm") && d["default_dispvm"].is_string())
+        if (field("default_dispvm", T::string, "a qube name or null"))
             q.defaultDispvm = d["default_dispvm"].get<std::string>();
-        q.templateForDispvms = d.value("template_for_dispvms", false);
-        q.uuid = d.value("uuid", "");
-        out.push_back(std::move(q));
+        q.templateForDispvms = field("template_for_dispvms", T::boolean, "true or false") &&
+                               d["template_for_dispvms"].get<bool>();
+        q.uuid = field("uuid", T::string, "a string") ? d["uuid"].get<std::string>() : "";
+        if (ok)
+            out.push_back(std::move(q));
     }
     return out;
 }
