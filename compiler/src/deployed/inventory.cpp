@@ -82,6 +82,33 @@ std::vector<Qube> parseInventory(FileId file, const SourceManager& sources, Diag
     return out;
 }
 
+namespace {
+
+// One property of a GetSystemInfo entry when present with the JSON type Qubes writes (null
+// is Qubes' unset value). Another type is reported and refused, not guessed; nlohmann's
+// value() would throw instead (fuzz_inventory found that crash).
+struct EntryReader {
+    const nlohmann::json& entry;
+    const std::string& qube;
+    SourceRange range;
+    DiagnosticSink& sink;
+    bool ok = true;
+
+    const nlohmann::json* get(const char* key, nlohmann::json::value_t type, const char* what) {
+        auto it = entry.find(key);
+        if (it == entry.end() || it->is_null())
+            return nullptr;
+        if (it->type() == type)
+            return &*it;
+        sink.report(DiagCode::BadInventory, range, "'" + qube + "': \"" + key + "\" is not " + what)
+            .hint("give the output of internal.GetSystemInfo unchanged");
+        ok = false;
+        return nullptr;
+    }
+};
+
+} // namespace
+
 std::vector<Qube> parseSystemInfo(FileId file, const SourceManager& sources, DiagnosticSink& sink) {
     std::vector<Qube> out;
     const SourceFile& f = sources.file(file);
@@ -111,37 +138,21 @@ std::vector<Qube> parseSystemInfo(FileId file, const SourceManager& sources, Dia
                         "the entry of '" + name + "' is not an object");
             continue;
         }
-        // A field of another JSON type than Qubes writes is refused, not guessed (nor
-        // thrown: nlohmann's value() throws on a type mismatch).
-        bool ok = true;
-        auto field = [&](const char* key, nlohmann::json::value_t type, const char* what) {
-            // Qubes writes null for an unset property (a qube without default_dispvm).
-            if (!d.contains(key) || d[key].is_null())
-                return false;
-            bool right = type == nlohmann::json::value_t::string    ? d[key].is_string()
-                         : type == nlohmann::json::value_t::boolean ? d[key].is_boolean()
-                                                                    : d[key].is_array();
-            if (!right) {
-                sink.report(DiagCode::BadInventory, q.range,
-                            "'" + name + "': \"" + key + "\" is not " + what)
-                    .hint("give the output of internal.GetSystemInfo unchanged");
-                ok = false;
-            }
-            return right;
-        };
         using T = nlohmann::json::value_t;
-        q.klass = field("type", T::string, "a string") ? d["type"].get<std::string>() : "AppVM";
-        q.label = field("label", T::string, "a string") ? d["label"].get<std::string>() : "red";
-        if (field("tags", T::array, "an array"))
-            for (const auto& t : d["tags"])
+        EntryReader r{d, name, q.range, sink};
+        const nlohmann::json* v = nullptr;
+        q.klass = (v = r.get("type", T::string, "a string")) ? v->get<std::string>() : "AppVM";
+        q.label = (v = r.get("label", T::string, "a string")) ? v->get<std::string>() : "red";
+        if ((v = r.get("tags", T::array, "an array")))
+            for (const auto& t : *v)
                 if (t.is_string())
                     q.tags.push_back(t.get<std::string>());
-        if (field("default_dispvm", T::string, "a qube name or null"))
-            q.defaultDispvm = d["default_dispvm"].get<std::string>();
-        q.templateForDispvms = field("template_for_dispvms", T::boolean, "true or false") &&
-                               d["template_for_dispvms"].get<bool>();
-        q.uuid = field("uuid", T::string, "a string") ? d["uuid"].get<std::string>() : "";
-        if (ok)
+        if ((v = r.get("default_dispvm", T::string, "a qube name or null")))
+            q.defaultDispvm = v->get<std::string>();
+        v = r.get("template_for_dispvms", T::boolean, "true or false");
+        q.templateForDispvms = v && v->get<bool>();
+        q.uuid = (v = r.get("uuid", T::string, "a string")) ? v->get<std::string>() : "";
+        if (r.ok)
             out.push_back(std::move(q));
     }
     return out;
