@@ -12,6 +12,39 @@ bool isDom0Name(const std::string& n) {
     return n == "dom0" || n == "@adminvm" || n == "uuid:00000000-0000-0000-0000-000000000000";
 }
 
+// The targets a walk over rules has not settled yet. A broad rule (`*`, @anyvm) late in a
+// list is offered only those (a path-compressed skip list), a narrow one what its token
+// names through the index.
+class OpenTargets {
+public:
+    explicit OpenTargets(std::size_t n) : next_(n + 1), left_(n) {
+        for (std::size_t i = 0; i <= n; ++i)
+            next_[i] = i;
+    }
+    bool done() const { return left_ == 0; }
+    void close(std::size_t i) {
+        next_[i] = i + 1;
+        --left_;
+    }
+    template <class F> void offer(const Token& target, const TargetIndex& index, F&& f) {
+        if (!TargetIndex::broad(target))
+            return index.visit(target, f);
+        for (std::size_t i = find(0); i + 1 < next_.size(); i = find(i + 1))
+            f(i);
+    }
+
+private:
+    std::size_t find(std::size_t i) {
+        while (next_[i] != i) {
+            next_[i] = next_[next_[i]];
+            i = next_[i];
+        }
+        return i;
+    }
+    std::vector<std::size_t> next_;
+    std::size_t left_;
+};
+
 } // namespace
 
 Token parseToken(const std::string& text) {
@@ -442,39 +475,19 @@ Decision Evaluator::evaluate(const std::string& service, const std::string& argu
 std::vector<const Rule*> Evaluator::firstMatches(const std::string& service,
                                                  const std::string& argument, const Caller& caller,
                                                  const Universe& u) const {
-    std::size_t n = u.targets.size();
-    std::vector<const Rule*> out(n, nullptr);
-    // next[i]: the first undecided target at or after i (path-compressed), so that broad
-    // rules late in the list walk only what earlier rules left undecided.
-    std::vector<std::size_t> next(n + 1);
-    for (std::size_t i = 0; i <= n; ++i)
-        next[i] = i;
-    auto find = [&](std::size_t i) {
-        while (next[i] != i) {
-            next[i] = next[next[i]];
-            i = next[i];
-        }
-        return i;
-    };
-    std::size_t left = n;
+    std::vector<const Rule*> out(u.targets.size(), nullptr);
+    OpenTargets open(u.targets.size());
     for (const Rule* r : rulesFor(service)) {
-        if (left == 0)
+        if (open.done())
             break;
         if (!ruleApplies(*r, service, argument) || !sourceMatches(r->source, caller))
             continue;
-        auto take = [&](std::size_t i) {
+        open.offer(r->target, u.index, [&](std::size_t i) {
             if (out[i] || !targetMatches(r->target, caller, u.targets[i]))
                 return;
             out[i] = r;
-            next[i] = i + 1;
-            --left;
-        };
-        if (TargetIndex::broad(r->target)) {
-            for (std::size_t i = find(0); i < n; i = find(i + 1))
-                take(i);
-        } else {
-            u.index.visit(r->target, take);
-        }
+            open.close(i);
+        });
     }
     return out;
 }
@@ -484,38 +497,20 @@ Evaluator::FirstTwo Evaluator::firstTwoMatches(const std::string& service,
                                                const Universe& u) const {
     std::size_t n = u.targets.size();
     FirstTwo out{std::vector<const Rule*>(n, nullptr), std::vector<const Rule*>(n, nullptr)};
-    // open[i]: the first target at or after i still missing its next rule (path-compressed).
-    std::vector<std::size_t> open(n + 1);
-    for (std::size_t i = 0; i <= n; ++i)
-        open[i] = i;
-    auto find = [&](std::size_t i) {
-        while (open[i] != i) {
-            open[i] = open[open[i]];
-            i = open[i];
-        }
-        return i;
-    };
-    std::size_t left = n;
+    OpenTargets open(n); // open: still missing its next rule of another line
     for (const Rule* r : forCaller(service, argument, caller, nullptr)) {
-        if (left == 0)
+        if (open.done())
             break;
-        auto take = [&](std::size_t i) {
+        open.offer(r->target, u.index, [&](std::size_t i) {
             if (out.next[i] || !targetMatches(r->target, caller, u.targets[i]))
                 return;
             if (!out.first[i]) {
                 out.first[i] = r;
             } else if (out.first[i]->range != r->range) {
                 out.next[i] = r;
-                open[i] = i + 1;
-                --left;
+                open.close(i);
             }
-        };
-        if (TargetIndex::broad(r->target)) {
-            for (std::size_t i = find(0); i < n; i = find(i + 1))
-                take(i);
-        } else {
-            u.index.visit(r->target, take);
-        }
+        });
     }
     return out;
 }
