@@ -127,16 +127,8 @@ def build_topology():
     for i in range(F.CLIENTS):
         elements.append(f"add element ip qubes downstream {{ {F.client_ip(i)} }}")
         elements.append(f'add element ip qubes allowed {{ "vif1.0" . {F.client_ip(i)} }}')
-    nft_text(FW, "\n".join(elements) + "\n")
+    netns.load_nft(FW, "\n".join(elements) + "\n")
 
-
-def nft_text(ns, text):
-    with tempfile.NamedTemporaryFile("w", suffix=".nft", delete=False) as f:
-        f.write(text)
-    try:
-        netns.run("nft", "-f", f.name, ns=ns)
-    finally:
-        os.unlink(f.name)
 
 
 def set_server_addresses(addresses):

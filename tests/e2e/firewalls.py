@@ -2,7 +2,6 @@
 sets vif-route-qubes fills, Qubes' own `ip qubes-firewall` table made from the emitted
 qvm-firewall rules (R4.2 layout, qubes-formats.md §3.4), then Bulkhead's loader script."""
 import os
-import tempfile
 
 import netns
 
@@ -55,14 +54,6 @@ def qubes_firewall_table(clients):
             "\n".join(chains) + "\n}\n")
 
 
-def _nft_file(ns, text):
-    with tempfile.NamedTemporaryFile("w", suffix=".nft", delete=False) as f:
-        f.write(text)
-    try:
-        netns.run("nft", "-f", f.name, ns=ns)
-    finally:
-        os.unlink(f.name)
-
 
 def load_base(plan, repo):
     """Qubes' own tables in every net qube namespace, and the antispoof sets filled."""
@@ -73,7 +64,7 @@ def load_base(plan, repo):
         for c in plan.clients_of(p.name):
             elements.append(f"add element ip qubes downstream {{ {c.ip} }}")
             elements.append(f'add element ip qubes allowed {{ "{p.vif[c.name]}" . {c.ip} }}')
-        _nft_file(p.ns, "\n".join(elements) + "\n")
+        netns.load_nft(p.ns, "\n".join(elements) + "\n")
 
 
 def load_per_qube(plan, per_qube_rules=True):
@@ -84,7 +75,7 @@ def load_per_qube(plan, per_qube_rules=True):
             [(c.ip, open(c.rules).read()
               if per_qube_rules and c.rules and os.path.exists(c.rules) else None)
              for c in plan.clients_of(p.name)])
-        _nft_file(p.ns, table)
+        netns.load_nft(p.ns, table)
 
 
 def remove(plan, family, table):

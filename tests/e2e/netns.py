@@ -3,6 +3,7 @@ removal of every namespace a run made (by its prefix)."""
 import ctypes
 import os
 import subprocess
+import tempfile
 from contextlib import contextmanager
 
 CLONE_NEWNET = 0x40000000
@@ -16,6 +17,17 @@ def run(*cmd, ns=None, input=None, check=True):
     if check and done.returncode != 0:
         raise RuntimeError(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr.strip()}")
     return done.stdout
+
+
+def load_nft(ns, text):
+    """Loads an nft script into namespace `ns` in one transaction (`nft -f`, from a file so
+    that errors name a line)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".nft", delete=False) as f:
+        f.write(text)
+    try:
+        run("nft", "-f", f.name, ns=ns)
+    finally:
+        os.unlink(f.name)
 
 
 def batch(lines):
