@@ -12,14 +12,9 @@ using namespace bulkhead;
 
 namespace {
 
-// Five lines: every body below starts at line 6. No qube has network, so a qube's only
-// outgoing edges are the ones a test adds.
-const std::string kHead = R"(policy "t";
-trust low = red < mid = yellow < high = blue;
-template tpl { trust high; }
-qube a { template tpl; trust low; }
-qube b { template tpl; trust mid; }
-)";
+// Every body below starts at line 6 (test_support.h). No qube has network, so a qube's
+// only outgoing edges are the ones a test adds.
+const std::string& kHead = test::kSmallPolicyHead;
 
 // A netvm and two of its clients, for network tests.
 const std::string kNet = R"(netvm sys-net { template tpl; trust low; }

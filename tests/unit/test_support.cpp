@@ -13,6 +13,13 @@
 #include <sstream>
 
 namespace bulkhead::test {
+
+const std::string kSmallPolicyHead = R"(policy "t";
+trust low = red < mid = yellow < high = blue;
+template tpl { trust high; }
+qube a { template tpl; trust low; }
+qube b { template tpl; trust mid; }
+)";
 namespace fs = std::filesystem;
 
 fs::path sourceDir() {

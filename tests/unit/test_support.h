@@ -14,6 +14,10 @@
 
 namespace bulkhead::test {
 
+// Five lines of policy: trust low < mid < high, template tpl, qubes a (low) and b (mid),
+// no network. A test body appended to it starts at line 6.
+extern const std::string kSmallPolicyHead;
+
 std::filesystem::path sourceDir();                    // the repository root
 std::vector<std::filesystem::path> examplePolicies(); // policies/*.bh, sorted
 
