@@ -49,20 +49,26 @@ private:
 
 Token parseToken(const std::string& text) {
     using K = Token::Kind;
+    auto token = [](K kind, std::string value = {}) {
+        Token t;
+        t.kind = kind;
+        t.value = std::move(value);
+        return t;
+    };
     auto valued = [&](std::size_t prefix, K kind) {
         std::string v = text.substr(prefix);
-        return v.empty() ? Token{K::Invalid, text, {}, {}} : Token{kind, v, {}, {}};
+        return v.empty() ? token(K::Invalid, text) : token(kind, v);
     };
     if (text == "*")
-        return {K::Wildcard, {}, {}, {}};
+        return token(K::Wildcard);
     if (text == "@adminvm")
-        return {K::AdminVM, {}, {}, {}};
+        return token(K::AdminVM);
     if (text == "@anyvm")
-        return {K::AnyVM, {}, {}, {}};
+        return token(K::AnyVM);
     if (text == "@default")
-        return {K::Default, {}, {}, {}};
+        return token(K::Default);
     if (text == "@dispvm")
-        return {K::DispVM, {}, {}, {}};
+        return token(K::DispVM);
     if (text.starts_with("@dispvm:@tag:"))
         return valued(13, K::DispVMTag);
     if (text.starts_with("@dispvm:"))
@@ -72,8 +78,8 @@ Token parseToken(const std::string& text) {
     if (text.starts_with("@type:"))
         return valued(6, K::Type);
     if (text.starts_with("@") || text.empty())
-        return {K::Invalid, text, {}, {}};
-    return {K::Name, text, {}, {}};
+        return token(K::Invalid, text);
+    return token(K::Name, text);
 }
 
 std::optional<std::size_t> System::find(const std::string& name) const {
@@ -120,11 +126,21 @@ Evaluator::Evaluator(const System& system, std::vector<Rule> rules)
         tagsOf_[q].erase(std::unique(tagsOf_[q].begin(), tagsOf_[q].end()), tagsOf_[q].end());
         byType_[system_.qubes[q].type].push_back(q);
     }
+    // Types are numbered too: every qube's, and DispVM, which a disposable caller has.
+    std::map<std::string_view, std::size_t> typeNumber{{"DispVM", 0}};
+    for (const SystemQube& q : system_.qubes)
+        typeNumber.emplace(q.type, typeNumber.size());
+    dispvmType_ = typeNumber.at("DispVM");
+    for (const SystemQube& q : system_.qubes)
+        typeOf_.push_back(typeNumber.at(q.type));
     auto resolve = [&](Token& t) {
         resolveName(t);
         if (t.kind == Token::Kind::Tag || t.kind == Token::Kind::DispVMTag)
             if (auto it = tagNumber.find(t.value); it != tagNumber.end())
                 t.tag = it->second;
+        if (t.kind == Token::Kind::Type)
+            if (auto it = typeNumber.find(t.value); it != typeNumber.end())
+                t.type = it->second;
     };
     for (Rule& r : rules_) {
         resolve(r.source);
@@ -180,7 +196,7 @@ bool Evaluator::sourceMatches(const Token& t, const Caller& c) const {
     case K::Tag:
         return hasTag(c.qube, t);
     case K::Type:
-        return (c.disposable ? std::string("DispVM") : info(c).type) == t.value;
+        return t.type && *t.type == (c.disposable ? dispvmType_ : typeOf_.at(c.qube));
     default:
         return false; // @dispvm:... as a source never matches (§1.5)
     }
@@ -224,7 +240,7 @@ bool Evaluator::targetMatches(const Token& t, const Caller& c, const Target& r) 
     case K::Tag:
         return r.kind == T::Qube && hasTag(r.qube, t);
     case K::Type:
-        return r.kind == T::Qube && system_.qubes[r.qube].type == t.value;
+        return r.kind == T::Qube && t.type && typeOf_[r.qube] == *t.type;
     case K::Invalid:
         return false;
     }

@@ -34,6 +34,9 @@ struct Token {
     // Tag, DispVMTag: the tag's number in the Evaluator's table, resolved once (matching
     // compares numbers, not strings); empty for a tag no qube has.
     std::optional<std::size_t> tag;
+    // Type: the type's number in the Evaluator's table, likewise; empty for a type no
+    // caller or target can have.
+    std::optional<std::size_t> type;
 };
 Token parseToken(const std::string& text);
 
@@ -205,6 +208,9 @@ private:
     // tokens; each qube's tag numbers, ascending.
     std::vector<std::vector<std::size_t>> byTag_, tagsOf_;
     std::map<std::string, std::vector<std::size_t>, std::less<>> byType_;
+    // Each qube's type number, and that of "DispVM" (a disposable caller's type).
+    std::vector<std::size_t> typeOf_;
+    std::size_t dispvmType_ = 0;
     bool hasTag(std::size_t qube, const Token& t) const {
         return t.tag && std::binary_search(tagsOf_[qube].begin(), tagsOf_[qube].end(), *t.tag);
     }
