@@ -299,7 +299,7 @@ void Checker::noPath(const model::Assertion& a) {
         reportPath(a, *path);
         return;
     }
-    std::optional<Certificate> cert = certifyIsolation(g_, sources, targets, usable);
+    std::optional<Certificate> cert = certifier_.certify(g_, sources, targets, usable);
     if (!cert || !checkCertificate(g_, *cert, sources, targets, usable)) {
         sink_
             .report(DiagCode::CouldNotProve, a.range,

@@ -1,6 +1,7 @@
 #pragma once
 // Checks every assertion and requirement of a policy on its built graph.
 #include "build_graph.h"
+#include "certificate.h"
 
 #include <functional>
 #include <map>
@@ -59,6 +60,7 @@ private:
     bool checkWaivers_;
     mutable std::map<const model::Selector*, std::vector<NodeId>> selected_; // sorted nodes
     std::vector<Violation> violations_;
+    Certifier certifier_;
 };
 
 } // namespace bulkhead::analyzer

@@ -3,89 +3,161 @@
 #include <z3++.h>
 
 #include <algorithm>
+#include <bit>
+#include <cstdint>
 #include <map>
 
 namespace bulkhead::analyzer {
 
-std::optional<Certificate> certifyIsolation(const Graph& g, const std::vector<NodeId>& sources,
-                                            const std::vector<NodeId>& targets,
-                                            const EdgeFilter& usable) {
+namespace {
+
+// The Horn clauses, asserted one by one into a solver made from Z3's `sat` tactic:
+// propositional reachability is unit propagation there; the SMT core given one conjunction
+// of every clause took several times the time and memory (docs/performance.md).
+class HornEncoding {
+public:
+    explicit HornEncoding(z3::context& ctx) : ctx_(ctx), s_(z3::tactic(ctx, "sat").mk_solver()) {}
+
+    z3::expr fresh(const std::string& name) { return ctx_.bool_const(name.c_str()); }
+    void implies(const z3::expr& a, const z3::expr& b) { s_.add(!a || b); }
+    void holds(const z3::expr& a) { s_.add(a); }
+    z3::solver& solver() { return s_; }
+
+private:
+    z3::context& ctx_;
+    z3::solver s_;
+};
+
+// One hub per distinct side of the groups, made of one hub per distinct block of the side
+// (nodes [64k, 64k + 64)). A block is built on the largest block of its range made before
+// that it contains (a mask test), so a family of nested landing sets costs each member's
+// new nodes only: in(F) is implied by any node of F, and out(T) implies every node of T.
+class SideHubs {
+public:
+    SideHubs(HornEncoding& horn, const std::vector<z3::expr>& reach, bool in)
+        : horn_(horn), reach_(reach), in_(in) {}
+
+    z3::expr of(const std::vector<NodeId>& side) {
+        if (auto it = sides_.find(side); it != sides_.end())
+            return it->second;
+        z3::expr h = horn_.fresh(prefix() + std::to_string(sides_.size()));
+        for (std::size_t i = 0; i < side.size();) {
+            std::size_t j = i;
+            std::uint64_t mask = 0;
+            for (; j < side.size() && side[j] / 64 == side[i] / 64; ++j)
+                mask |= std::uint64_t{1} << (side[j] % 64);
+            if (j - i == 1)
+                feeds(reach_[side[i]], h);
+            else
+                feeds(block(side[i] / 64, mask), h);
+            i = j;
+        }
+        return sides_.emplace(side, h).first->second;
+    }
+
+private:
+    struct Block {
+        std::uint64_t mask;
+        z3::expr hub;
+    };
+
+    std::string prefix() const { return in_ ? "i" : "o"; }
+
+    // a feeds b: for an in-hub, a implies b; for an out-hub, b implies a.
+    void feeds(const z3::expr& a, const z3::expr& b) {
+        if (in_)
+            horn_.implies(a, b);
+        else
+            horn_.implies(b, a);
+    }
+
+    z3::expr block(NodeId range, std::uint64_t mask) {
+        std::vector<Block>& made = blocks_[range];
+        const Block* base = nullptr;
+        for (const Block& b : made) {
+            if (b.mask == mask)
+                return b.hub;
+            if ((b.mask & ~mask) == 0 &&
+                (!base || std::popcount(b.mask) > std::popcount(base->mask)))
+                base = &b;
+        }
+        z3::expr hub =
+            horn_.fresh(prefix() + "b" + std::to_string(range) + "_" + std::to_string(made.size()));
+        std::uint64_t rest = mask;
+        if (base) {
+            feeds(base->hub, hub);
+            rest &= ~base->mask;
+        }
+        for (NodeId bit = 0; bit < 64; ++bit)
+            if (rest >> bit & 1)
+                feeds(reach_[range * 64 + bit], hub);
+        made.push_back({mask, hub});
+        return hub;
+    }
+
+    HornEncoding& horn_;
+    const std::vector<z3::expr>& reach_;
+    bool in_;
+    std::map<std::vector<NodeId>, z3::expr> sides_;
+    std::map<NodeId, std::vector<Block>> blocks_; // by range
+};
+
+} // namespace
+
+struct Certifier::Context {
+    z3::context ctx;
+};
+
+Certifier::Certifier() = default;
+Certifier::~Certifier() = default;
+
+std::optional<Certificate> Certifier::certify(const Graph& g, const std::vector<NodeId>& sources,
+                                              const std::vector<NodeId>& targets,
+                                              const EdgeFilter& usable) {
     try {
-        z3::context ctx;
-        z3::solver s(ctx, z3::solver::simple());
+        if (!context_)
+            context_ = std::make_unique<Context>();
+        HornEncoding horn(context_->ctx);
         std::vector<z3::expr> reach;
         for (NodeId n = 0; n < g.nodes().size(); ++n)
-            reach.push_back(ctx.bool_const(("r" + std::to_string(n)).c_str()));
-        z3::expr_vector facts(ctx);
+            reach.push_back(horn.fresh("r" + std::to_string(n)));
         for (NodeId src : sources)
-            facts.push_back(reach[src]);
+            horn.holds(reach[src]);
         for (const Edge& e : g.edges())
             if (usable.edge(e))
-                facts.push_back(z3::implies(reach[e.from], reach[e.to]));
-        // Groups share their sides (the same callers, the same landings), and sides share
-        // most of their members: one hub per distinct side, made of one hub per distinct
-        // block of it (nodes [64k, 64k + 64)), each block hub shared by every side that holds
-        // the same block. R_f -> blockIn -> in(F), out(T) -> blockOut -> R_t, and
-        // in(F) -> out(T) for each usable group.
-        std::map<std::vector<NodeId>, z3::expr> sideHubs[2], blockHubs[2];
-        auto hub = [&](const std::vector<NodeId>& side, bool in) {
-            auto& sides = sideHubs[in ? 1 : 0];
-            if (auto it = sides.find(side); it != sides.end())
-                return it->second;
-            auto& blocks = blockHubs[in ? 1 : 0];
-            std::string prefix = in ? "i" : "o";
-            z3::expr h = ctx.bool_const((prefix + std::to_string(sides.size())).c_str());
-            auto link = [&](const z3::expr& a, const z3::expr& b) {
-                facts.push_back(in ? z3::implies(a, b) : z3::implies(b, a)); // a feeds b
-            };
-            for (std::size_t i = 0; i < side.size();) {
-                std::size_t j = i;
-                while (j < side.size() && side[j] / 64 == side[i] / 64)
-                    ++j;
-                std::vector<NodeId> block(side.begin() + static_cast<std::ptrdiff_t>(i),
-                                          side.begin() + static_cast<std::ptrdiff_t>(j));
-                i = j;
-                if (block.size() == 1) {
-                    link(reach[block.front()], h);
-                    continue;
-                }
-                auto it = blocks.find(block);
-                if (it == blocks.end()) {
-                    z3::expr b =
-                        ctx.bool_const((prefix + "b" + std::to_string(blocks.size())).c_str());
-                    for (NodeId n : block)
-                        link(reach[n], b);
-                    it = blocks.emplace(std::move(block), b).first;
-                }
-                link(it->second, h);
-            }
-            return sides.emplace(side, h).first->second;
-        };
+                horn.implies(reach[e.from], reach[e.to]);
+        // A fully usable group goes R_f -> in(F) -> out(T) -> R_t through the hubs of its
+        // sides, shared by every group with the same side.
+        SideHubs in(horn, reach, true), out(horn, reach, false);
         for (const EdgeGroup& grp : g.groups()) {
             Use use = usable.group(grp.proto);
             if (use == Use::Some)
-                forUsablePairs(grp, usable, [&](const Edge& e) {
-                    facts.push_back(z3::implies(reach[e.from], reach[e.to]));
-                });
+                forUsablePairs(grp, usable,
+                               [&](const Edge& e) { horn.implies(reach[e.from], reach[e.to]); });
             if (use == Use::All)
-                facts.push_back(z3::implies(hub(grp.from, true), hub(grp.to, false)));
+                horn.implies(in.of(grp.from), out.of(grp.to));
         }
         for (NodeId t : targets)
-            facts.push_back(!reach[t]);
-        s.add(z3::mk_and(facts));
-        if (s.check() != z3::sat)
+            horn.holds(!reach[t]);
+        if (horn.solver().check() != z3::sat)
             return std::nullopt;
-        z3::model m = s.get_model();
+        z3::model m = horn.solver().get_model();
         Certificate c;
         for (NodeId n = 0; n < g.nodes().size(); ++n) {
-            bool in = m.eval(reach[n], true).is_true();
-            c.invariant.push_back(in);
-            c.reachable += in ? 1 : 0;
+            bool reached = m.eval(reach[n], true).is_true();
+            c.invariant.push_back(reached);
+            c.reachable += reached ? 1 : 0;
         }
         return c;
     } catch (const z3::exception&) {
         return std::nullopt;
     }
+}
+
+std::optional<Certificate> certifyIsolation(const Graph& g, const std::vector<NodeId>& sources,
+                                            const std::vector<NodeId>& targets,
+                                            const EdgeFilter& usable) {
+    return Certifier().certify(g, sources, targets, usable);
 }
 
 bool checkCertificate(const Graph& g, const Certificate& c, const std::vector<NodeId>& sources,

@@ -4,6 +4,7 @@
 // target and is closed under every usable edge; it is re-checked here edge by edge.
 #include "graph.h"
 
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -21,6 +22,22 @@ struct Certificate {
 std::optional<Certificate> certifyIsolation(const Graph& g, const std::vector<NodeId>& sources,
                                             const std::vector<NodeId>& targets,
                                             const EdgeFilter& usable);
+
+// The same for every holding assertion of one check, in one Z3 context made on first use:
+// a small policy's certificates cost less than making a context each (docs/performance.md,
+// pre-commit latency).
+class Certifier {
+public:
+    Certifier();
+    ~Certifier();
+    std::optional<Certificate> certify(const Graph& g, const std::vector<NodeId>& sources,
+                                       const std::vector<NodeId>& targets,
+                                       const EdgeFilter& usable);
+
+private:
+    struct Context;
+    std::unique_ptr<Context> context_;
+};
 
 // Independent check of a certificate: closed, contains the sources, avoids the targets. A
 // group in O(|from| + |to|): once one of its sources is in, every landing must be.
