@@ -37,8 +37,10 @@ public:
     SideHubs(HornEncoding& horn, const std::vector<z3::expr>& reach, bool in)
         : horn_(horn), reach_(reach), in_(in) {}
 
-    z3::expr of(const std::vector<NodeId>& side) {
-        if (auto it = sides_.find(side); it != sides_.end())
+    // Groups hold interned sides (Graph::addGroup): the same nodes, the same vector.
+    z3::expr of(const Side& interned) {
+        const std::vector<NodeId>& side = interned.nodes();
+        if (auto it = sides_.find(&side); it != sides_.end())
             return it->second;
         z3::expr h = horn_.fresh(prefix() + std::to_string(sides_.size()));
         for (std::size_t i = 0; i < side.size();) {
@@ -52,7 +54,7 @@ public:
                 feeds(block(side[i] / 64, mask), h);
             i = j;
         }
-        return sides_.emplace(side, h).first->second;
+        return sides_.emplace(&side, h).first->second;
     }
 
 private:
@@ -98,7 +100,7 @@ private:
     HornEncoding& horn_;
     const std::vector<z3::expr>& reach_;
     bool in_;
-    std::map<std::vector<NodeId>, z3::expr> sides_;
+    std::map<const std::vector<NodeId>*, z3::expr> sides_;
     std::map<NodeId, std::vector<Block>> blocks_; // by range
 };
 

@@ -85,7 +85,16 @@ EdgeFilter EdgeFilter::all() {
     return {[](const Edge&) { return true; }, [](const Edge&) { return Use::All; }};
 }
 
+std::size_t Graph::SideHash::operator()(const Side& s) const {
+    std::size_t h = s.size();
+    for (NodeId n : s)
+        h = h * 1000003U ^ n;
+    return h;
+}
+
 void Graph::addGroup(EdgeGroup g) {
+    g.from = *sides_.insert(std::move(g.from)).first;
+    g.to = *sides_.insert(std::move(g.to)).first;
     groups_.push_back(std::move(g));
 }
 

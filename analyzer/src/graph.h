@@ -4,9 +4,12 @@
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 namespace bulkhead::analyzer {
@@ -54,12 +57,35 @@ struct Edge {
 // Canonical text of a service's protocols and ports ("tcp/22,80-90 udp/53").
 std::string matchesKey(const std::vector<model::ServiceMatch>& matches);
 
+// One side of a group: sorted, distinct nodes, held by a shared pointer so that the groups
+// with the same nodes (both directions of a service, classes with the same landings, every
+// service landing on all qubes) hold one vector between them (Graph::addGroup interns them).
+class Side {
+public:
+    Side() : nodes_(std::make_shared<const std::vector<NodeId>>()) {}
+    Side(std::vector<NodeId> nodes)
+        : nodes_(std::make_shared<const std::vector<NodeId>>(std::move(nodes))) {}
+    Side(std::initializer_list<NodeId> nodes) : Side(std::vector<NodeId>(nodes)) {}
+    operator const std::vector<NodeId>&() const { return *nodes_; }
+    const std::vector<NodeId>& nodes() const { return *nodes_; }
+    auto begin() const { return nodes_->begin(); }
+    auto end() const { return nodes_->end(); }
+    std::size_t size() const { return nodes_->size(); }
+    bool empty() const { return nodes_->empty(); }
+    NodeId front() const { return nodes_->front(); }
+    NodeId operator[](std::size_t i) const { return (*nodes_)[i]; }
+    bool operator==(const Side& o) const { return nodes_ == o.nodes_ || *nodes_ == *o.nodes_; }
+
+private:
+    std::shared_ptr<const std::vector<NodeId>> nodes_;
+};
+
 // A block of rpc edges with one label (docs/performance.md, "class edges"): every f => t with
 // f in `from`, t in `to` and f != t. The label is `proto` (kind, needs-ask, service, argument,
 // origin; its nodes are unset and its detail is the call's "service+argument" text). The
 // initiator (the caller) is f when the data moves with the call, t when it comes back.
 struct EdgeGroup {
-    std::vector<NodeId> from, to; // sorted, distinct
+    Side from, to; // sorted, distinct
     Edge proto;
     bool initiatorIsFrom = true;
     std::size_t pairs() const; // |from| x |to| minus the nodes in both
@@ -107,6 +133,10 @@ private:
     // Looked up for every rpc landing and literal: kept as indexes, not scans.
     std::map<model::QubeId, NodeId> disposables_;
     std::map<std::string, NodeId, std::less<>> externals_;
+    struct SideHash {
+        std::size_t operator()(const Side& s) const;
+    };
+    std::unordered_set<Side, SideHash> sides_; // every group side, once
 };
 
 // The edges of a shortest usable path from any source to any target, in hop order (one hop

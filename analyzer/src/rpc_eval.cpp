@@ -499,7 +499,7 @@ std::vector<const Rule*> Evaluator::firstMatches(const std::string& service,
         if (!ruleApplies(*r, service, argument) || !sourceMatches(r->source, caller))
             continue;
         open.offer(r->target, u.index, [&](std::size_t i) {
-            if (out[i] || !targetMatches(r->target, caller, u.targets[i]))
+            if (out[i] || !matches(r->target, caller, u, i))
                 return;
             out[i] = r;
             open.close(i);
@@ -518,7 +518,7 @@ Evaluator::FirstTwo Evaluator::firstTwoMatches(const std::string& service,
         if (open.done())
             break;
         open.offer(r->target, u.index, [&](std::size_t i) {
-            if (out.next[i] || !targetMatches(r->target, caller, u.targets[i]))
+            if (out.next[i] || !matches(r->target, caller, u, i))
                 return;
             if (!out.first[i]) {
                 out.first[i] = r;

@@ -107,6 +107,23 @@ public:
     // Calls f(index) for every candidate target of the token, ascending within each group.
     template <class F> void visit(const Token& t, F&& f) const;
     std::size_t size() const { return all_.size(); }
+    // Whether target i, when the token can match it at all (visit() offers it, or the token
+    // is broad), matches it for every caller: then targetMatches() need not be asked. Only
+    // @anyvm's dom0 targets and the @dispvm that @dispvm:X and @dispvm:@tag: offer (it
+    // depends on the caller's default_dispvm) must be.
+    bool certain(const Token& t, std::size_t i) const {
+        switch (t.kind) {
+        case Token::Kind::AnyVM:
+            return i != adminvm_ && (qube_.empty() || i != qube_[0]);
+        case Token::Kind::DispVMOf:
+        case Token::Kind::DispVMTag:
+            return i != dispvm_;
+        case Token::Kind::Invalid:
+            return false;
+        default:
+            return true;
+        }
+    }
     // Wildcard and @anyvm name (nearly) every target: walked over the undecided ones only.
     static bool broad(const Token& t) {
         return t.kind == Token::Kind::Wildcard || t.kind == Token::Kind::AnyVM;
@@ -169,6 +186,11 @@ public:
     std::vector<const Rule*> forCaller(const std::string& service, const std::string& argument,
                                        const Caller& caller, const SourceRange* skip) const;
     bool targetMatches(const Token& t, const Caller& c, const Target& r) const;
+    // targetMatches for target i of u, which t's index entry offers (or t is broad): asks
+    // only where the index is not certain (TargetIndex::certain).
+    bool matches(const Token& t, const Caller& c, const Universe& u, std::size_t i) const {
+        return u.index.certain(t, i) || targetMatches(t, c, u.targets[i]);
+    }
 
     // Every rule that matches the request, in order: the first decides, the rest it beats.
     std::vector<const Rule*> matching(const std::string& service, const std::string& argument,

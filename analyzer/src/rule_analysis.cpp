@@ -262,7 +262,7 @@ ClassView classView(const rpc::Evaluator& ev, const rpc::Universe& u, const std:
             continue;
         }
         u.index.visit(r->target, [&](std::size_t ti) {
-            if (!ev.targetMatches(r->target, rep, u.targets[ti]))
+            if (!ev.matches(r->target, rep, u, ti))
                 return;
             RuleView& v = viewOf(x, r);
             v.sawTarget(ti);

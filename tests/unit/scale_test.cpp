@@ -6,6 +6,7 @@
 // White-box: the graph and its certificate (analyzer/src; no Z3 type in these headers).
 #include "certificate.h"
 #include "graph.h"
+#include "rpc_eval.h"
 
 #include <doctest/doctest.h>
 
@@ -386,4 +387,82 @@ TEST_CASE("certificates over nested group sides agree with the search") {
     // Both answers occur, or the comparison proves little.
     CHECK(held > 20);
     CHECK(violated > 20);
+}
+
+// The target index spares targetMatches() where it is certain; for every token kind, every
+// caller and every target it offers, "certain" must imply a match, and every match must be
+// offered (or the token be broad).
+TEST_CASE("the target index is certain only of targets that match") {
+    using namespace analyzer::rpc;
+    System sys;
+    auto qube = [&](std::string name, std::string type, std::vector<std::string> tags,
+                    std::optional<std::size_t> dvm = {}, bool dispvmTemplate = false) {
+        SystemQube q;
+        q.name = std::move(name);
+        q.type = std::move(type);
+        q.tags = std::move(tags);
+        q.defaultDispvm = dvm;
+        q.dispvmTemplate = dispvmTemplate;
+        sys.qubes.push_back(std::move(q));
+    };
+    qube("dom0", "AdminVM", {});
+    qube("dvm-a", "AppVM", {"g"}, {}, true);           // 1
+    qube("dvm-b", "AppVM", {}, std::size_t{1}, true);  // 2
+    qube("work", "AppVM", {"g", "x"}, std::size_t{1}); // 3
+    qube("mail", "AppVM", {"x"}, std::size_t{2});      // 4
+    qube("disp7", "DispVM", {"g"}, std::size_t{2});    // 5
+    qube("tpl", "TemplateVM", {});                     // 6
+    std::vector<Rule> rules;
+    for (const char* t : {"*",
+                          "@anyvm",
+                          "@adminvm",
+                          "dom0",
+                          "@default",
+                          "@dispvm",
+                          "@dispvm:dvm-a",
+                          "@dispvm:dvm-b",
+                          "@dispvm:work",
+                          "@dispvm:@tag:g",
+                          "@dispvm:@tag:x",
+                          "@tag:g",
+                          "@tag:x",
+                          "@tag:none",
+                          "@type:AppVM",
+                          "@type:DispVM",
+                          "@type:TemplateVM",
+                          "@type:AdminVM",
+                          "work",
+                          "nobody"}) {
+        Rule r;
+        r.service = "my.Svc";
+        r.source = parseToken("@anyvm");
+        r.target = parseToken(t);
+        rules.push_back(std::move(r));
+    }
+    Evaluator ev(sys, std::move(rules));
+    Universe u = universeOf(sys, ev);
+    std::size_t certainMatches = 0;
+    for (const Rule& r : ev.rules())
+        for (const Caller& c : u.callers) {
+            std::set<std::size_t> offered;
+            if (TargetIndex::broad(r.target))
+                for (std::size_t i = 0; i < u.targets.size(); ++i)
+                    offered.insert(i);
+            else
+                u.index.visit(r.target, [&](std::size_t i) { offered.insert(i); });
+            for (std::size_t i = 0; i < u.targets.size(); ++i) {
+                bool match = ev.targetMatches(r.target, c, u.targets[i]);
+                CAPTURE(r.target.value);
+                CAPTURE(i);
+                if (match)
+                    CHECK(offered.count(i) == 1);
+                if (offered.count(i) && u.index.certain(r.target, i)) {
+                    CHECK(match);
+                    ++certainMatches;
+                }
+                if (offered.count(i))
+                    CHECK(ev.matches(r.target, c, u, i) == match);
+            }
+        }
+    CHECK(certainMatches > 100);
 }
