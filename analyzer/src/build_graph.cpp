@@ -129,8 +129,10 @@ public:
         : p_(p), b_(b), u_(u), made_(b.graph.nodes().size(), 0),
           origin_(2, std::vector<const rpc::Rule*>(b.graph.nodes().size(), nullptr)) {}
 
+    // shared: sharedWalks() of the classes.
     void add(const std::string& service, const std::string& arg,
-             const std::vector<std::vector<std::size_t>>& classes) {
+             const std::vector<std::vector<std::size_t>>& classes,
+             const std::vector<std::size_t>& shared) {
         ServiceNature nature = serviceNature(p_, service);
         bool adminApi = isAdminApi(service);
         model::DataDirection direction = nature.direction;
@@ -146,8 +148,14 @@ public:
                 alone.push_back({i});
         // (needs-ask, origin, landings) -> the callers of every class that got them.
         std::map<std::tuple<bool, SourceRange, std::vector<NodeId>>, std::vector<NodeId>> blocks;
-        for (const std::vector<std::size_t>& members : adminApi ? alone : classes) {
-            landings(service, arg, u_.callers[members.front()], nature, adminApi);
+        std::map<std::size_t, std::vector<const rpc::Rule*>> walks; // by shared class
+        const std::vector<std::vector<std::size_t>>& walked = adminApi ? alone : classes;
+        for (std::size_t k = 0; k < walked.size(); ++k) {
+            const std::vector<std::size_t>& members = walked[k];
+            const rpc::Caller& rep = u_.callers[members.front()];
+            landings(service, arg, rep, nature, adminApi,
+                     adminApi ? b_.evaluator->firstMatches(service, arg, rep, u_)
+                              : sharedFirst(service, arg, rep, walks, shared[k]));
             std::map<std::pair<bool, SourceRange>, std::vector<NodeId>> byLabel;
             for (NodeId to : touched_) {
                 for (std::size_t bit = 0; bit < 2; ++bit)
@@ -195,9 +203,25 @@ private:
     // for the Admin API, c's own answer),
     // each (landing, needs-ask) with the rule of the first target that gives it, which is the
     // edge seal() kept when every caller was evaluated. Bit 0: plain, bit 1: ask.
+    // The first matches of caller c from the walk of its shared class (made by the first
+    // class of it, which comes first), with the @dispvm target redone for c.
+    std::vector<const rpc::Rule*>
+    sharedFirst(const std::string& service, const std::string& arg, const rpc::Caller& c,
+                std::map<std::size_t, std::vector<const rpc::Rule*>>& walks, std::size_t shared) {
+        auto [it, fresh] = walks.try_emplace(shared);
+        if (fresh) {
+            it->second = b_.evaluator->firstMatches(service, arg, c, u_);
+            return it->second;
+        }
+        std::vector<const rpc::Rule*> first = it->second;
+        if (auto dispvm = u_.index.dispvmTarget())
+            first[*dispvm] = b_.evaluator->firstTwoFor(service, arg, c, u_, *dispvm).first;
+        return first;
+    }
+
     void landings(const std::string& service, const std::string& arg, const rpc::Caller& c,
-                  const ServiceNature& nature, bool adminApi) {
-        std::vector<const rpc::Rule*> first = b_.evaluator->firstMatches(service, arg, c, u_);
+                  const ServiceNature& nature, bool adminApi,
+                  const std::vector<const rpc::Rule*>& first) {
         std::optional<std::vector<rpc::Landing>> askCache;
         // Every ask without target= offers the same list: walk it once.
         bool listDone = false, listHasDom0 = false;
@@ -288,8 +312,9 @@ void addRpcEdges(const model::Policy& p, Built& b) {
     for (const auto& [service, args] : u.services) {
         std::vector<std::vector<std::size_t>> classes =
             rpc::callerClasses(*b.evaluator, service, u);
+        std::vector<std::size_t> shared = rpc::sharedWalks(*b.evaluator, service, u, classes);
         for (const std::string& arg : args)
-            groups.add(service, arg, classes);
+            groups.add(service, arg, classes, shared);
     }
 }
 

@@ -7,44 +7,75 @@
 
 namespace bulkhead::analyzer::rpc {
 
-std::vector<std::vector<std::size_t>> callerClasses(const Evaluator& ev, const std::string& service,
-                                                    const Universe& u) {
-    std::vector<bool> named = ev.namedSources(service);
-    // Only the tags and types some source of the service's rules names can make a rule match
-    // one caller and not another: the rest of a caller's tags (and a type no rule names)
-    // leave every decision as it is, so they stay out of the key.
-    std::set<std::string> tags, types;
-    for (const Rule& r : ev.rules()) {
-        if (r.service != service && r.service != "*")
-            continue;
-        if (r.source.kind == Token::Kind::Tag)
-            tags.insert(r.source.value);
-        if (r.source.kind == Token::Kind::Type)
-            types.insert(r.source.value);
+namespace {
+
+// What sourceMatches and the @dispvm targets read of a caller. A named caller gets a key of
+// its own (its index), so it is alone in its class.
+using Key = std::tuple<std::size_t, bool, std::string, std::vector<std::string>,
+                       std::optional<std::size_t>>;
+
+class ClassKeys {
+public:
+    ClassKeys(const Evaluator& ev, const std::string& service, const Universe& u)
+        : ev_(ev), u_(u), named_(ev.namedSources(service)) {
+        // Only the tags and types some source of the service's rules names can make a rule
+        // match one caller and not another: the rest of a caller's tags (and a type no rule
+        // names) leave every decision as it is, so they stay out of the key.
+        for (const Rule& r : ev.rules()) {
+            if (r.service != service && r.service != "*")
+                continue;
+            if (r.source.kind == Token::Kind::Tag)
+                tags_.insert(r.source.value);
+            if (r.source.kind == Token::Kind::Type)
+                types_.insert(r.source.value);
+        }
     }
-    // What sourceMatches and the @dispvm targets read of a caller. A named caller gets a key
-    // of its own (its index), so it is alone in its class.
-    using Key = std::tuple<std::size_t, bool, std::string, std::vector<std::string>,
-                           std::optional<std::size_t>>;
-    std::map<Key, std::size_t> classOf;
-    std::vector<std::vector<std::size_t>> out;
-    for (std::size_t i = 0; i < u.callers.size(); ++i) {
-        const Caller& c = u.callers[i];
-        const SystemQube& q = ev.info(c);
-        bool alone = !c.disposable && named[c.qube];
+
+    Key of(std::size_t i, bool withDefaultDispvm) const {
+        const Caller& c = u_.callers[i];
+        const SystemQube& q = ev_.info(c);
+        bool alone = !c.disposable && named_[c.qube];
         std::string type = c.disposable ? std::string("DispVM") : q.type;
-        if (!types.count(type))
+        if (!types_.count(type))
             type.clear();
         std::vector<std::string> relevant;
         std::copy_if(q.tags.begin(), q.tags.end(), std::back_inserter(relevant),
-                     [&](const std::string& t) { return tags.count(t) != 0; });
-        Key key{alone ? i + 1 : 0, c.disposable, std::move(type), std::move(relevant),
-                ev.defaultDispvmOf(c)};
-        auto [it, fresh] = classOf.emplace(std::move(key), out.size());
+                     [&](const std::string& t) { return tags_.count(t) != 0; });
+        return {alone ? i + 1 : 0, c.disposable, std::move(type), std::move(relevant),
+                withDefaultDispvm ? ev_.defaultDispvmOf(c) : std::nullopt};
+    }
+
+private:
+    const Evaluator& ev_;
+    const Universe& u_;
+    std::vector<bool> named_;
+    std::set<std::string> tags_, types_;
+};
+
+} // namespace
+
+std::vector<std::vector<std::size_t>> callerClasses(const Evaluator& ev, const std::string& service,
+                                                    const Universe& u) {
+    ClassKeys keys(ev, service, u);
+    std::map<Key, std::size_t> classOf;
+    std::vector<std::vector<std::size_t>> out;
+    for (std::size_t i = 0; i < u.callers.size(); ++i) {
+        auto [it, fresh] = classOf.emplace(keys.of(i, true), out.size());
         if (fresh)
             out.emplace_back();
         out[it->second].push_back(i);
     }
+    return out;
+}
+
+std::vector<std::size_t> sharedWalks(const Evaluator& ev, const std::string& service,
+                                     const Universe& u,
+                                     const std::vector<std::vector<std::size_t>>& classes) {
+    ClassKeys keys(ev, service, u);
+    std::map<Key, std::size_t> first;
+    std::vector<std::size_t> out;
+    for (std::size_t k = 0; k < classes.size(); ++k)
+        out.push_back(first.emplace(keys.of(classes[k].front(), false), k).first->second);
     return out;
 }
 

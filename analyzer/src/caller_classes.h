@@ -16,4 +16,12 @@ namespace bulkhead::analyzer::rpc {
 std::vector<std::vector<std::size_t>> callerClasses(const Evaluator& ev, const std::string& service,
                                                     const Universe& u);
 
+// For each class, the first class whose key differs from its own at most in default_dispvm.
+// Only the @dispvm target reads a caller's default_dispvm when rules are matched, so such
+// classes have the same first matches for every other target: one walk serves them all,
+// and each class redoes the @dispvm target alone (Evaluator::firstTwoFor).
+std::vector<std::size_t> sharedWalks(const Evaluator& ev, const std::string& service,
+                                     const Universe& u,
+                                     const std::vector<std::vector<std::size_t>>& classes);
+
 } // namespace bulkhead::analyzer::rpc

@@ -531,6 +531,23 @@ Evaluator::FirstTwo Evaluator::firstTwoMatches(const std::string& service,
     return out;
 }
 
+std::pair<const Rule*, const Rule*> Evaluator::firstTwoFor(const std::string& service,
+                                                          const std::string& argument,
+                                                          const Caller& caller, const Universe& u,
+                                                          std::size_t ti) const {
+    const Rule* first = nullptr;
+    for (const Rule* r : rulesFor(service)) {
+        if (!ruleApplies(*r, service, argument) || !sourceMatches(r->source, caller) ||
+            !targetMatches(r->target, caller, u.targets[ti]))
+            continue;
+        if (!first)
+            first = r;
+        else if (first->range != r->range)
+            return {first, r};
+    }
+    return {first, nullptr};
+}
+
 std::vector<const Rule*> Evaluator::matching(const std::string& service,
                                              const std::string& argument, const Caller& caller,
                                              const Target& target) const {

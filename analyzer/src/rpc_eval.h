@@ -107,6 +107,10 @@ public:
     // Calls f(index) for every candidate target of the token, ascending within each group.
     template <class F> void visit(const Token& t, F&& f) const;
     std::size_t size() const { return all_.size(); }
+    // The @dispvm target: the only one whose matches read the caller's default_dispvm.
+    std::optional<std::size_t> dispvmTarget() const {
+        return dispvm_ == kNone ? std::nullopt : std::optional<std::size_t>(dispvm_);
+    }
     // Whether target i, when the token can match it at all (visit() offers it, or the token
     // is broad), matches it for every caller: then targetMatches() need not be asked. Only
     // @anyvm's dom0 targets and the @dispvm that @dispvm:X and @dispvm:@tag: offer (it
@@ -181,6 +185,12 @@ public:
     };
     FirstTwo firstTwoMatches(const std::string& service, const std::string& argument,
                              const Caller& caller, const Universe& u) const;
+    // The same for target ti alone (a class that shares another's walk redoes its @dispvm
+    // target with it, caller_classes.h).
+    std::pair<const Rule*, const Rule*> firstTwoFor(const std::string& service,
+                                                    const std::string& argument,
+                                                    const Caller& caller, const Universe& u,
+                                                    std::size_t ti) const;
 
     // The rules of a service that match this argument and caller, in order.
     std::vector<const Rule*> forCaller(const std::string& service, const std::string& argument,

@@ -185,10 +185,10 @@ BroadSummary summarize(const rpc::Universe& u, const std::vector<const rpc::Rule
 // targets it names, and a * or @anyvm target a summary of the deciding rules.
 ClassView classView(const rpc::Evaluator& ev, const rpc::Universe& u, const std::string& service,
                     const std::string& arg, const std::vector<std::size_t>& members,
-                    const std::vector<Facts*>& factsOf, std::size_t serial) {
+                    const rpc::Evaluator::FirstTwo& ft, const std::vector<Facts*>& factsOf,
+                    std::size_t serial) {
     ClassView view;
     const rpc::Caller& rep = u.callers[members.front()];
-    rpc::Evaluator::FirstTwo ft = ev.firstTwoMatches(service, arg, rep, u);
     auto factsFor = [&](const rpc::Rule* r) {
         return factsOf[static_cast<std::size_t>(r - ev.rules().data())];
     };
@@ -306,16 +306,34 @@ void analyzeRpcRules(const model::Policy& policy, const Built& built, Diagnostic
         // (caller_classes.h): the matches are walked once per class, and only what names the
         // caller (the examples) is taken per caller, in the order Qubes' requests come.
         std::vector<std::vector<std::size_t>> classes = rpc::callerClasses(ev, service, u);
+        std::vector<std::size_t> shared = rpc::sharedWalks(ev, service, u, classes);
         std::vector<std::size_t> classOf(u.callers.size());
         for (std::size_t k = 0; k < classes.size(); ++k)
             for (std::size_t i : classes[k])
                 classOf[i] = k;
         for (const std::string& arg : args) {
             std::vector<std::optional<ClassView>> views(classes.size());
+            // One walk per shared class (caller_classes.h), made by the first of its classes
+            // that a caller reaches; the others redo the @dispvm target alone.
+            std::map<std::size_t, rpc::Evaluator::FirstTwo> walks;
+            auto walkOf = [&](std::size_t k) {
+                const rpc::Caller& rep = u.callers[classes[k].front()];
+                auto [it, fresh] = walks.try_emplace(shared[k]);
+                if (fresh) {
+                    it->second = ev.firstTwoMatches(service, arg, rep, u);
+                    return it->second;
+                }
+                rpc::Evaluator::FirstTwo ft = it->second;
+                if (auto dispvm = u.index.dispvmTarget())
+                    std::tie(ft.first[*dispvm], ft.next[*dispvm]) =
+                        ev.firstTwoFor(service, arg, rep, u, *dispvm);
+                return ft;
+            };
             for (std::size_t ci = 0; ci < u.callers.size(); ++ci) {
                 std::optional<ClassView>& view = views[classOf[ci]];
                 if (!view)
-                    view = classView(ev, u, service, arg, classes[classOf[ci]], factsOf, serial++);
+                    view = classView(ev, u, service, arg, classes[classOf[ci]], walkOf(classOf[ci]),
+                                     factsOf, serial++);
                 const rpc::Caller& c = u.callers[ci];
                 auto request = [&](std::size_t ti) {
                     return (service.empty() ? "any other service" : service) + arg + " from " +

@@ -114,6 +114,31 @@ assert no path from a to c via rpc;
     CHECK(assumed == std::set<std::uint32_t>{9, 10});
 }
 
+TEST_CASE("callers that differ only in default_dispvm share a walk but not their @dispvm") {
+    // a and b are one class but for default_dispvm: every target but @dispvm is decided for
+    // both by one walk (a's), and @dispvm by each alone. a's @dispvm is d1's: the first line
+    // denies it. b's is d2's: the second line lets it land on a new disposable of d2. With
+    // a's walk for b as well, b would be denied too.
+    Built b = build(R"(dispvm-template d1 { template tpl; trust low; }
+dispvm-template d2 { template tpl; trust low; }
+qube a { template tpl; trust low; default_dispvm d1; }
+qube b { template tpl; trust low; default_dispvm d2; }
+qube c { template tpl; trust high; }
+rpc my.S @anyvm -> @dispvm:d1 deny;
+rpc my.S @anyvm -> @dispvm allow;
+rpc my.S @anyvm -> c allow;
+)");
+    CHECK(hasEdge(b, "b => @dispvm:d2 [rpc]"));
+    CHECK_FALSE(hasEdge(b, "a => @dispvm:d1 [rpc]"));
+    CHECK_FALSE(hasEdge(b, "a => @dispvm:d2 [rpc]"));
+    CHECK(hasEdge(b, "a => c [rpc]"));
+    CHECK(hasEdge(b, "b => c [rpc]"));
+    CHECK(b.analysis->decide("my.S", "", "a", "@dispvm").result == "deny");
+    analyzer::RpcDecision viaB = b.analysis->decide("my.S", "", "b", "@dispvm");
+    CHECK(viaB.result == "allow");
+    CHECK(viaB.targets == std::vector<std::string>{"@dispvm:d2"});
+}
+
 // ---------------------------------------------------------------- class edges
 
 namespace {
