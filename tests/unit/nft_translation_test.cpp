@@ -154,3 +154,131 @@ TEST_CASE("a rule the reader cannot interpret is never assumed harmless") {
     REQUIRE(t.differ);
     CHECK(t.differ->find("cannot interpret") != std::string::npos);
 }
+
+namespace {
+
+// Two clients, each with its own chain behind the source map, as the emitter lays them out:
+// the read-back asks about each client's packets apart, and about packets from no client.
+const char* kTwoClients = R"(policy "lab";
+trust low = red < high = black;
+template deb { trust high; }
+netvm sys-net { template deb; trust low; }
+qube a { template deb; trust low; netvm sys-net; ip 10.137.0.2; }
+qube b { template deb; trust low; netvm sys-net; ip 10.137.0.3; }
+network internet = 0.0.0.0/0;
+allow a -> internet : tcp/443;
+allow b -> internet : tcp/80;
+)";
+
+std::string clientChain(const std::string& client, const std::string& ports) {
+    std::string elements;
+    for (std::size_t at = 0; at < ports.size();) {
+        std::size_t end = ports.find(',', at);
+        std::string port = ports.substr(at, end == std::string::npos ? end : end - at);
+        elements += std::string(elements.empty() ? "" : ", ") +
+                    R"({"concat": [{"prefix": {"addr": "0.0.0.0", "len": 0}}, 6, )" + port + "]}";
+        at = end == std::string::npos ? ports.size() : end + 1;
+    }
+    return R"({"chain": {"family": "inet", "table": "bulkhead", "name": "src-)" + client +
+           R"("}},
+ {"set": {"family": "inet", "table": "bulkhead", "name": "web-)" +
+           client + R"(",
+          "type": ["ipv4_addr", "inet_proto", "inet_service"], "flags": ["interval"],
+          "elem": [)" +
+           elements + R"(]}},
+ {"rule": {"family": "inet", "table": "bulkhead", "chain": "src-)" +
+           client + R"(", "expr": [
+   {"match": {"op": "==", "left": {"payload": {"protocol": "ip", "field": "daddr"}},
+    "right": "@internal4"}}, {"return": null}]}},
+ {"rule": {"family": "inet", "table": "bulkhead", "chain": "src-)" +
+           client + R"(", "expr": [
+   {"match": {"op": "==", "left": {"concat": [{"payload": {"protocol": "ip", "field": "daddr"}},
+     {"meta": {"key": "l4proto"}}, {"payload": {"protocol": "th", "field": "dport"}}]},
+     "right": "@web-)" +
+           client + R"("}}, {"accept": null}]}},
+)";
+}
+
+// `sourceMap` is the src4 map's elements; `bPorts` the ports b's chain accepts.
+std::string twoClients(const std::string& bPorts = "80",
+                       const std::string& sourceMap =
+                           R"(["10.137.0.2", {"jump": {"target": "src-a"}}],
+                              ["10.137.0.3", {"jump": {"target": "src-b"}}])") {
+    return R"({"nftables": [
+ {"chain": {"family": "inet", "table": "bulkhead", "name": "forward", "type": "filter",
+            "hook": "forward", "prio": -10, "policy": "accept"}},
+ {"set": {"family": "inet", "table": "bulkhead", "name": "internal4", "type": "ipv4_addr",
+          "flags": ["interval"], "elem": ["10.137.0.2", "10.137.0.3"]}},
+ {"map": {"family": "inet", "table": "bulkhead", "name": "src4", "type": "ipv4_addr",
+          "map": "verdict", "flags": ["interval"], "elem": [)" +
+           sourceMap + "]}},\n" + clientChain("a", "443") + clientChain("b", bPorts) +
+           R"( {"rule": {"family": "inet", "table": "bulkhead", "chain": "forward", "expr": [
+   {"match": {"op": "in", "left": {"ct": {"key": "state"}}, "right": [2, 4]}},
+   {"accept": null}]}},
+ {"rule": {"family": "inet", "table": "bulkhead", "chain": "forward", "expr": [
+   {"match": {"op": "!=", "left": {"meta": {"key": "iifgroup"}}, "right": 2}},
+   {"accept": null}]}},
+ {"rule": {"family": "inet", "table": "bulkhead", "chain": "forward", "expr": [
+   {"vmap": {"key": {"payload": {"protocol": "ip", "field": "saddr"}}, "data": "@src4"}}]}},
+ {"rule": {"family": "inet", "table": "bulkhead", "chain": "forward", "expr": [
+   {"reject": {"type": "icmpx", "expr": 3}}]}}
+]})";
+}
+
+analyzer::TranslationCheck verifyTwo(const std::string& json, std::uint64_t rlimit = 50'000'000) {
+    test::Checked c = test::checkText(kTwoClients);
+    REQUIRE(c.policy);
+    nft::RulesetParse parsed = nft::parseRulesetJson(json);
+    INFO(parsed.error);
+    REQUIRE(parsed.ruleset);
+    return analyzer::checkNftTranslation(*c.policy, "sys-net", *parsed.ruleset, rlimit);
+}
+
+} // namespace
+
+TEST_CASE("each client's chain is proven apart, and one extra port in one chain is found") {
+    analyzer::TranslationCheck same = verifyTwo(twoClients());
+    INFO(same.differ.value_or(""));
+    CHECK_FALSE(same.differ);
+
+    // b's chain accepts one port more than b's flows: only b's packets show it.
+    analyzer::TranslationCheck extra = verifyTwo(twoClients("80,8080"));
+    REQUIRE(extra.differ);
+    CHECK_FALSE(extra.undecided);
+    CHECK(extra.differ->find("packet 10.137.0.3 -> ") == 0);
+    CHECK(extra.differ->find(" tcp port 8080: the policy does not permit it, the ruleset "
+                             "accepts it") != std::string::npos);
+
+    // b's chain lacks b's port: a drop, found with b's address.
+    analyzer::TranslationCheck missing = verifyTwo(twoClients("8080"));
+    REQUIRE(missing.differ);
+    CHECK(missing.differ->find("packet 10.137.0.3 -> ") == 0);
+}
+
+TEST_CASE("packets from an address that is no client are compared too") {
+    // A source map entry for an address no qube has leads it into a's chain: the policy
+    // permits nothing from there, the ruleset accepts a's port.
+    analyzer::TranslationCheck stray = verifyTwo(twoClients("80", R"(
+        ["10.137.0.2", {"jump": {"target": "src-a"}}],
+        ["10.137.0.3", {"jump": {"target": "src-b"}}],
+        ["10.137.0.9", {"jump": {"target": "src-a"}}])"));
+    REQUIRE(stray.differ);
+    CHECK(stray.differ->find("packet 10.137.0.9 -> ") == 0);
+    CHECK(stray.differ->find("tcp port 443: the policy does not permit it, the ruleset "
+                             "accepts it") != std::string::npos);
+
+    // One range over both clients and their neighbours, all into b's chain: a's own packets
+    // differ (a's query), and so would the neighbours'.
+    analyzer::TranslationCheck range = verifyTwo(twoClients("80", R"(
+        [{"range": ["10.137.0.0", "10.137.0.15"]}, {"jump": {"target": "src-b"}}])"));
+    REQUIRE(range.differ);
+    CHECK(range.differ->find("packet 10.137.0.2 -> ") == 0);
+}
+
+TEST_CASE("a query that hits the resource limit is undecided, never a pass") {
+    analyzer::TranslationCheck t = verifyTwo(twoClients(), 1);
+    REQUIRE(t.differ);
+    CHECK(t.undecided);
+    CHECK(t.differ->find("Z3 could not decide") == 0);
+    CHECK(t.differ->find("for packets from a") != std::string::npos);
+}
