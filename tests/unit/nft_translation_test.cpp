@@ -21,13 +21,29 @@ network internet = 0.0.0.0/0;
 allow a -> internet : tcp/443;
 )";
 
+// The base chain as the emitter writes it: the source map sends each client to its chain.
+const char* kForwardChain =
+    R"( {"chain": {"family": "inet", "table": "bulkhead", "name": "forward", "type": "filter",
+            "hook": "forward", "prio": -10, "policy": "accept"}},
+)";
+const char* kForwardRules =
+    R"( {"rule": {"family": "inet", "table": "bulkhead", "chain": "forward", "expr": [
+   {"match": {"op": "in", "left": {"ct": {"key": "state"}}, "right": [2, 4]}},
+   {"accept": null}]}},
+ {"rule": {"family": "inet", "table": "bulkhead", "chain": "forward", "expr": [
+   {"match": {"op": "!=", "left": {"meta": {"key": "iifgroup"}}, "right": 2}},
+   {"accept": null}]}},
+ {"rule": {"family": "inet", "table": "bulkhead", "chain": "forward", "expr": [
+   {"vmap": {"key": {"payload": {"protocol": "ip", "field": "saddr"}}, "data": "@src4"}}]}},
+ {"rule": {"family": "inet", "table": "bulkhead", "chain": "forward", "expr": [
+   {"reject": {"type": "icmpx", "expr": 3}}]}}
+]})";
+
 // The shape the emitter writes for kPolicy, with the pieces a test changes.
 std::string ruleset(const std::string& verdict = "jump", const std::string& port = "443",
                     bool internalReturn = true) {
-    std::string rs = R"({"nftables": [
- {"chain": {"family": "inet", "table": "bulkhead", "name": "forward", "type": "filter",
-            "hook": "forward", "prio": -10, "policy": "accept"}},
- {"chain": {"family": "inet", "table": "bulkhead", "name": "src-a"}},
+    std::string rs = std::string(R"({"nftables": [
+)") + kForwardChain + R"( {"chain": {"family": "inet", "table": "bulkhead", "name": "src-a"}},
  {"set": {"family": "inet", "table": "bulkhead", "name": "internal4", "type": "ipv4_addr",
           "elem": ["10.137.0.2"]}},
  {"set": {"family": "inet", "table": "bulkhead", "name": "web",
@@ -40,17 +56,7 @@ std::string ruleset(const std::string& verdict = "jump", const std::string& port
    {"match": {"op": "==", "left": {"concat": [{"payload": {"protocol": "ip", "field": "daddr"}},
      {"meta": {"key": "l4proto"}}, {"payload": {"protocol": "th", "field": "dport"}}]},
      "right": "@web"}}, {"accept": null}]}},
- {"rule": {"family": "inet", "table": "bulkhead", "chain": "forward", "expr": [
-   {"match": {"op": "in", "left": {"ct": {"key": "state"}}, "right": [2, 4]}},
-   {"accept": null}]}},
- {"rule": {"family": "inet", "table": "bulkhead", "chain": "forward", "expr": [
-   {"match": {"op": "!=", "left": {"meta": {"key": "iifgroup"}}, "right": 2}},
-   {"accept": null}]}},
- {"rule": {"family": "inet", "table": "bulkhead", "chain": "forward", "expr": [
-   {"vmap": {"key": {"payload": {"protocol": "ip", "field": "saddr"}}, "data": "@src4"}}]}},
- {"rule": {"family": "inet", "table": "bulkhead", "chain": "forward", "expr": [
-   {"reject": {"type": "icmpx", "expr": 3}}]}}
-]})";
+)" + kForwardRules;
     auto replace = [&](const std::string& what, const std::string& with) {
         rs.replace(rs.find(what), what.size(), with);
     };
@@ -65,13 +71,18 @@ std::string ruleset(const std::string& verdict = "jump", const std::string& port
     return rs;
 }
 
-analyzer::TranslationCheck verify(const std::string& json) {
-    test::Checked c = test::checkText(kPolicy);
+analyzer::TranslationCheck verifyFor(const std::string& policy, const std::string& json,
+                                     std::uint64_t rlimit = 50'000'000) {
+    test::Checked c = test::checkText(policy);
     REQUIRE(c.policy);
     nft::RulesetParse parsed = nft::parseRulesetJson(json);
     INFO(parsed.error);
     REQUIRE(parsed.ruleset);
-    return analyzer::checkNftTranslation(*c.policy, "sys-net", *parsed.ruleset);
+    return analyzer::checkNftTranslation(*c.policy, "sys-net", *parsed.ruleset, rlimit);
+}
+
+analyzer::TranslationCheck verify(const std::string& json) {
+    return verifyFor(kPolicy, json);
 }
 
 } // namespace
@@ -159,14 +170,8 @@ namespace {
 
 // Two clients, each with its own chain behind the source map, as the emitter lays them out:
 // the read-back asks about each client's packets apart, and about packets from no client.
-const char* kTwoClients = R"(policy "lab";
-trust low = red < high = black;
-template deb { trust high; }
-netvm sys-net { template deb; trust low; }
-qube a { template deb; trust low; netvm sys-net; ip 10.137.0.2; }
+const std::string kTwoClients = std::string(kPolicy) + R"(
 qube b { template deb; trust low; netvm sys-net; ip 10.137.0.3; }
-network internet = 0.0.0.0/0;
-allow a -> internet : tcp/443;
 allow b -> internet : tcp/80;
 )";
 
@@ -204,34 +209,18 @@ std::string twoClients(const std::string& bPorts = "80",
                        const std::string& sourceMap =
                            R"(["10.137.0.2", {"jump": {"target": "src-a"}}],
                               ["10.137.0.3", {"jump": {"target": "src-b"}}])") {
-    return R"({"nftables": [
- {"chain": {"family": "inet", "table": "bulkhead", "name": "forward", "type": "filter",
-            "hook": "forward", "prio": -10, "policy": "accept"}},
- {"set": {"family": "inet", "table": "bulkhead", "name": "internal4", "type": "ipv4_addr",
+    return std::string(R"({"nftables": [
+)") + kForwardChain +
+           R"( {"set": {"family": "inet", "table": "bulkhead", "name": "internal4", "type": "ipv4_addr",
           "flags": ["interval"], "elem": ["10.137.0.2", "10.137.0.3"]}},
  {"map": {"family": "inet", "table": "bulkhead", "name": "src4", "type": "ipv4_addr",
           "map": "verdict", "flags": ["interval"], "elem": [)" +
            sourceMap + "]}},\n" + clientChain("a", "443") + clientChain("b", bPorts) +
-           R"( {"rule": {"family": "inet", "table": "bulkhead", "chain": "forward", "expr": [
-   {"match": {"op": "in", "left": {"ct": {"key": "state"}}, "right": [2, 4]}},
-   {"accept": null}]}},
- {"rule": {"family": "inet", "table": "bulkhead", "chain": "forward", "expr": [
-   {"match": {"op": "!=", "left": {"meta": {"key": "iifgroup"}}, "right": 2}},
-   {"accept": null}]}},
- {"rule": {"family": "inet", "table": "bulkhead", "chain": "forward", "expr": [
-   {"vmap": {"key": {"payload": {"protocol": "ip", "field": "saddr"}}, "data": "@src4"}}]}},
- {"rule": {"family": "inet", "table": "bulkhead", "chain": "forward", "expr": [
-   {"reject": {"type": "icmpx", "expr": 3}}]}}
-]})";
+           kForwardRules;
 }
 
 analyzer::TranslationCheck verifyTwo(const std::string& json, std::uint64_t rlimit = 50'000'000) {
-    test::Checked c = test::checkText(kTwoClients);
-    REQUIRE(c.policy);
-    nft::RulesetParse parsed = nft::parseRulesetJson(json);
-    INFO(parsed.error);
-    REQUIRE(parsed.ruleset);
-    return analyzer::checkNftTranslation(*c.policy, "sys-net", *parsed.ruleset, rlimit);
+    return verifyFor(kTwoClients, json, rlimit);
 }
 
 } // namespace
