@@ -38,7 +38,9 @@ public:
         : p_(p), rs_(rs), addressing_(p), src_(c_.bv_const("src", 128)),
           dst_(c_.bv_const("dst", 128)), proto_(c_.bv_const("proto", 8)),
           port_(c_.bv_const("port", 16)), thOther_(c_.bv_const("th_other", 16)),
-          oifgroup_(c_.bv_const("oifgroup", 32)) {}
+          oifgroup_(c_.bv_const("oifgroup", 32)), anySrc_(src_), anyDst_(dst_),
+          v4Src_(z3::concat(c_.bv_val(0xffff, 96), c_.bv_const("src4", 32))),
+          v4Dst_(z3::concat(c_.bv_val(0xffff, 96), c_.bv_const("dst4", 32))) {}
 
     TranslationCheck check(model::QubeId firewall, std::uint64_t rlimit) {
         TranslationCheck out;
@@ -54,12 +56,24 @@ public:
                 bool asked =
                     std::any_of(senders.begin(), senders.begin() + static_cast<std::ptrdiff_t>(i),
                                 [&](const auto& s) { return s.ranges == senders[i].ranges; });
-                if (!asked && askFrom(out, senders[i], senders, rlimit))
-                    return out;
+                if (asked)
+                    continue;
+                // IPv4 addresses apart: those packets are IPv4 at both ends, so the query's
+                // addresses are 32 bits wide.
+                for (bool v4 : {true, false}) {
+                    std::vector<IpPrefix> part;
+                    for (const IpPrefix& a : senders[i].addresses)
+                        if ((a.family == IpPrefix::Family::V4) == v4)
+                            part.push_back(a);
+                    if (!part.empty() &&
+                        askFrom(out, part, nameOf(senders[i].node), v4, senders, rlimit))
+                        return out;
+                }
             }
             // Every other source: the policy permits nothing from there.
             AddressRanges others = AddressRanges(everyClient).complement();
             scope_ = &others;
+            setFamily(false);
             ask(out, !inAny(src_, everyClient), c_.bool_val(false), "packets from no client",
                 rlimit);
         } catch (const CannotRead& e) {
@@ -74,17 +88,26 @@ private:
         std::vector<IpPrefix> addresses;
         AddressRanges ranges;
     };
-    // The packets from one client's addresses: every client with an address there (several
-    // share the disposables range) may send them.
-    bool askFrom(TranslationCheck& out, const Sender& from, const std::vector<Sender>& senders,
-                 std::uint64_t rlimit) {
+    // The packets from one client's addresses of one family: every client with an address
+    // there (several share the disposables range) may send them.
+    bool askFrom(TranslationCheck& out, const std::vector<IpPrefix>& from, const std::string& name,
+                 bool v4, const std::vector<Sender>& senders, std::uint64_t rlimit) {
+        AddressRanges scope(from);
+        setFamily(v4);
         z3::expr_vector expected(c_);
         for (const Sender& s : senders)
-            if (overlap(s.ranges, from.ranges))
+            if (overlap(s.ranges, scope))
                 expected.push_back(inAny(src_, s.addresses) && allowedFrom(s.node));
-        scope_ = &from.ranges;
-        return ask(out, inAny(src_, from.addresses), z3::mk_or(expected),
-                   "packets from " + nameOf(from.node), rlimit);
+        scope_ = &scope;
+        return ask(out, inAny(src_, from), z3::mk_or(expected), "packets from " + name, rlimit);
+    }
+
+    // IPv4 only: both addresses are ::ffff:0:0/96 plus 32 free bits, and every address
+    // range is cut to that part, so no 128-bit term reaches the solver.
+    void setFamily(bool v4) {
+        v4Only_ = v4;
+        src_ = v4 ? v4Src_ : anySrc_;
+        dst_ = v4 ? v4Dst_ : anyDst_;
     }
 
     std::string nameOf(const NetNode& n) {
@@ -134,7 +157,9 @@ private:
     }
 
     // ---- the packet space -------------------------------------------------------------
-    z3::expr isV4(const z3::expr& a) { return a.extract(127, 32) == c_.bv_val(0xffff, 96); }
+    z3::expr isV4(const z3::expr& a) {
+        return v4Only_ ? c_.bool_val(true) : a.extract(127, 32) == c_.bv_val(0xffff, 96);
+    }
 
     z3::expr constant(U128 v, unsigned width) {
         if (width <= 64)
@@ -164,6 +189,13 @@ private:
 
     // first <= x <= last, as one prefix test when the range is a prefix.
     z3::expr within(const z3::expr& x, U128 first, U128 last, unsigned width) {
+        if (v4Only_ && width == 128) { // x is one of the IPv4 query's addresses
+            constexpr U128 kV4First = U128(0xffff) << 32, kV4Last = kV4First | 0xffffffffu;
+            if (last < kV4First || first > kV4Last)
+                return c_.bool_val(false);
+            return within(x.extract(31, 0), std::max(first, kV4First) - kV4First,
+                          std::min(last, kV4Last) - kV4First, 32);
+        }
         U128 span = last - first;
         if ((span & (span + 1)) == 0 && (first & span) == 0) {
             unsigned hostBits = 0;
@@ -210,9 +242,10 @@ private:
     }
 
     z3::expr internal() {
-        if (!internal_)
-            internal_ = inAny(dst_, addressing_.internal());
-        return *internal_;
+        std::optional<z3::expr>& cached = internal_[v4Only_ ? 1 : 0];
+        if (!cached)
+            cached = inAny(dst_, addressing_.internal());
+        return *cached;
     }
 
     // The flows each node sends, in policy order; worked out once, not once per client.
@@ -538,10 +571,12 @@ private:
     model::NetAddressing addressing_;
     z3::context c_;
     z3::expr src_, dst_, proto_, port_, thOther_, oifgroup_;
+    z3::expr anySrc_, anyDst_, v4Src_, v4Dst_; // what src_ and dst_ are, by query family
+    bool v4Only_ = false;
     std::optional<std::map<NetNode, std::vector<std::size_t>>> flowsFrom_;
     std::map<std::string, const nft::Chain*, std::less<>> chains_;
     std::map<std::string, const nft::Set*, std::less<>> sets_;
-    std::optional<z3::expr> internal_;
+    std::optional<z3::expr> internal_[2];  // for queries of any family, of IPv4 only
     const AddressRanges* scope_ = nullptr; // the source addresses the current query asks about
 };
 
