@@ -271,3 +271,42 @@ TEST_CASE("a query that hits the resource limit is undecided, never a pass") {
     CHECK(t.differ->find("Z3 could not decide") == 0);
     CHECK(t.differ->find("for packets from a") != std::string::npos);
 }
+
+TEST_CASE("a client's IPv6 packets are a query of their own, and a difference there is found") {
+    // a has an IPv6 address too; the policy permits it nothing over IPv6 (internet is IPv4).
+    std::string policy = kPolicy;
+    policy.replace(policy.find("ip 10.137.0.2;"), 14, "ip 10.137.0.2, fd09:24ef:4179::a89:2;");
+    auto rulesetWith = [](const std::string& v6Rule) {
+        std::string rs = ruleset();
+        std::string v6 =
+            R"( {"map": {"family": "inet", "table": "bulkhead", "name": "src6", "type": "ipv6_addr",
+          "map": "verdict", "elem": [["fd09:24ef:4179::a89:2", {"jump": {"target": "src-a"}}]]}},
+ {"set": {"family": "inet", "table": "bulkhead", "name": "web6",
+          "type": ["ipv6_addr", "inet_proto", "inet_service"], "flags": ["interval"],
+          "elem": [{"concat": [{"prefix": {"addr": "::", "len": 0}}, 6, 443]}]}},
+ {"rule": {"family": "inet", "table": "bulkhead", "chain": "forward", "expr": [
+   {"vmap": {"key": {"payload": {"protocol": "ip6", "field": "saddr"}}, "data": "@src6"}}]}},
+)" + v6Rule;
+        // Before the final reject, which is the last rule of the forward chain.
+        std::string reject =
+            R"( {"rule": {"family": "inet", "table": "bulkhead", "chain": "forward", "expr": [
+   {"reject")";
+        rs.insert(rs.find(reject), v6);
+        return rs;
+    };
+    analyzer::TranslationCheck same = verifyFor(policy, rulesetWith(""));
+    INFO(same.differ.value_or(""));
+    CHECK_FALSE(same.differ);
+
+    analyzer::TranslationCheck extra = verifyFor(
+        policy,
+        rulesetWith(R"( {"rule": {"family": "inet", "table": "bulkhead", "chain": "src-a", "expr": [
+   {"match": {"op": "==", "left": {"concat": [{"payload": {"protocol": "ip6", "field": "daddr"}},
+     {"meta": {"key": "l4proto"}}, {"payload": {"protocol": "th", "field": "dport"}}]},
+     "right": "@web6"}}, {"accept": null}]}},
+)"));
+    REQUIRE(extra.differ);
+    CHECK(extra.differ->find("packet fd09:24ef:4179::a89:2 -> ") == 0);
+    CHECK(extra.differ->find("tcp port 443: the policy does not permit it, the ruleset accepts "
+                             "it") != std::string::npos);
+}
