@@ -1,5 +1,7 @@
 #include "address_space.h"
 
+#include <algorithm>
+
 namespace bulkhead::analyzer {
 namespace {
 constexpr U128 kMappedBase = U128(0xffff) << 32;
@@ -63,6 +65,52 @@ std::optional<IpPrefix> prefixOfRange(U128 first, U128 last) {
     }
     p.length = static_cast<std::uint8_t>(32 - hostBits);
     return p;
+}
+
+AddressRanges::AddressRanges(std::vector<Range> ranges) {
+    std::sort(ranges.begin(), ranges.end());
+    for (const Range& r : ranges) {
+        // Merge overlapping and adjacent ranges (last + 1 cannot wrap unless last is the end).
+        if (!ranges_.empty() &&
+            (ranges_.back().second == ~U128(0) || r.first <= ranges_.back().second + 1)) {
+            ranges_.back().second = std::max(ranges_.back().second, r.second);
+            continue;
+        }
+        ranges_.push_back(r);
+    }
+}
+
+AddressRanges::AddressRanges(const std::vector<IpPrefix>& prefixes)
+    : AddressRanges([&] {
+          std::vector<Range> out;
+          for (const IpPrefix& p : prefixes)
+              out.emplace_back(mappedFirst(p), mappedLast(p));
+          return out;
+      }()) {}
+
+AddressRanges AddressRanges::complement() const {
+    std::vector<Range> out;
+    U128 next = 0; // the first address not yet placed
+    bool done = false;
+    for (const Range& r : ranges_) {
+        if (r.first > next)
+            out.emplace_back(next, r.first - 1);
+        if (r.second == ~U128(0)) {
+            done = true;
+            break;
+        }
+        next = r.second + 1;
+    }
+    if (!done)
+        out.emplace_back(next, ~U128(0));
+    return AddressRanges(std::move(out));
+}
+
+bool AddressRanges::overlaps(U128 first, U128 last) const {
+    // The first range that ends at or after `first`; it overlaps when it starts by `last`.
+    auto it = std::lower_bound(ranges_.begin(), ranges_.end(), first,
+                               [](const Range& r, U128 v) { return r.second < v; });
+    return it != ranges_.end() && it->first <= last;
 }
 
 } // namespace bulkhead::analyzer

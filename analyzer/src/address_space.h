@@ -4,6 +4,8 @@
 #include "bulkhead/compiler/address.h"
 
 #include <optional>
+#include <utility>
+#include <vector>
 
 namespace bulkhead::analyzer {
 
@@ -18,5 +20,24 @@ IpPrefix hostOfMapped(U128 v);
 
 // Does [first, last] hold exactly one prefix? Then which.
 std::optional<IpPrefix> prefixOfRange(U128 first, U128 last);
+
+// A set of addresses as sorted, disjoint, non-adjacent ranges of the mapped space: what a
+// query restricts the source address to, so set elements outside it can be left out.
+class AddressRanges {
+public:
+    using Range = std::pair<U128, U128>; // first, last
+    AddressRanges() = default;
+    explicit AddressRanges(const std::vector<IpPrefix>& prefixes);
+    // Any ranges (of any width up to 128 bits), merged.
+    explicit AddressRanges(std::vector<Range> ranges);
+    // Every address not in this set.
+    AddressRanges complement() const;
+    bool overlaps(U128 first, U128 last) const;
+    const std::vector<Range>& ranges() const { return ranges_; }
+    bool operator==(const AddressRanges&) const = default;
+
+private:
+    std::vector<Range> ranges_;
+};
 
 } // namespace bulkhead::analyzer

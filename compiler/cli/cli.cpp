@@ -96,8 +96,9 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     compileCmd->add_option("--format", compile.check.format, "as for check")
         ->check(CLI::IsMember({"text", "json", "sarif"}));
     compileCmd->add_flag("--no-kernel-check", compile.noKernelCheck,
-                         "write even when no network namespace can be made to load the "
-                         "rulesets in (the manifest says the kernel check did not run)");
+                         "do not load the rulesets into a throw-away network namespace, nor "
+                         "prove what the kernel read back (the manifest says both were "
+                         "skipped); needed where no namespace can be made");
     compileCmd->add_option("--test-break-emitter", compile.breakForTesting)
         ->group("") // hidden: tests damage an emitter to prove validation catches it
         ->check(CLI::IsMember({"qrexec", "nft"}));

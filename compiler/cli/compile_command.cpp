@@ -62,6 +62,10 @@ int runCompile(const CompileOptions& options, std::ostream& out, std::ostream& e
             err << "bulkhead compile: internal error: " << v.name << " failed: " << v.detail
                 << "\nnothing was written; please report this with the policy\n";
             return kInternalError;
+        } else if (v.result == "unproven") {
+            err << "bulkhead compile: could not prove: " << v.name << ": " << v.detail
+                << "\nnothing was written\n";
+            return kInternalError;
         } else if (v.result == "refused") {
             err << "bulkhead compile: " << v.name << ": " << v.detail << "\nnothing was written\n";
             return kBadInput;

@@ -111,6 +111,28 @@ TEST_CASE("a ruleset that drops a permitted packet is caught with that packet") 
     CHECK_FALSE(fs::exists(tmp.path() / "out"));
 }
 
+TEST_CASE("--no-kernel-check loads nothing, even where a namespace can be made") {
+    test::TempDir tmp;
+    fs::path policy = test::sourceDir() / "policies/workstation.bh";
+    test::CliResult r = compile(policy, tmp.path() / "out", {"--no-kernel-check"});
+    INFO(r.err);
+    REQUIRE(r.exitCode == 0);
+    CHECK(r.out.find("nft-kernel skipped; nft-readback skipped;") != std::string::npos);
+    std::string manifest = test::readFile(tmp.path() / "out/manifest.json");
+    CHECK(manifest.find("\"name\": \"nft-kernel\",\n      \"result\": \"skipped\",\n      "
+                        "\"detail\": \"--no-kernel-check: the rulesets were not loaded") !=
+          std::string::npos);
+    CHECK(manifest.find("\"name\": \"nft-readback\",\n      \"result\": \"skipped\"") !=
+          std::string::npos);
+    // The emitted files are the same as with the check.
+    REQUIRE(compile(policy, tmp.path() / "checked").exitCode == 0);
+    std::map<std::string, std::string> skipped = test::readTree(tmp.path() / "out");
+    std::map<std::string, std::string> checked = test::readTree(tmp.path() / "checked");
+    skipped.erase("manifest.json");
+    checked.erase("manifest.json");
+    CHECK(skipped == checked);
+}
+
 TEST_CASE("compile never replaces a directory it did not write") {
     test::TempDir tmp;
     tmp.write("mine/notes.txt", "precious\n");

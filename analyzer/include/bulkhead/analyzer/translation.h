@@ -13,6 +13,7 @@ namespace bulkhead::analyzer {
 struct TranslationCheck {
     std::size_t compared = 0;          // request classes (qrexec) or firewall qubes (nft)
     std::optional<std::string> differ; // the first difference, as a concrete example
+    bool undecided = false;            // differ says the prover gave up: nothing is claimed
 };
 
 // The emitted policy.d lines (as Qubes' parser read them back) against the policy's own rpc
@@ -42,7 +43,9 @@ std::vector<RpcDrift> compareRpcRuleLists(const model::Policy& system,
 // destination, protocol, port or ICMP type; IPv4 and IPv6): the `inet bulkhead` table must
 // accept exactly the packets the policy permits from them (docs/deploy.md: each client's own
 // flows; a forwarding client's clients' flows to outside the system). A rule the reader
-// cannot interpret is a difference too: nothing is assumed about it.
+// cannot interpret is a difference too: nothing is assumed about it. One query per client's
+// addresses and one for every other source; rlimit bounds each query, and a query that hits
+// it sets `undecided` (the ruleset is then neither proven nor refuted).
 TranslationCheck checkNftTranslation(const model::Policy& policy, const std::string& firewallQube,
                                      const nft::Ruleset& ruleset,
                                      std::uint64_t rlimit = 50'000'000);
