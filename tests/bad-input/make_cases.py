@@ -219,6 +219,9 @@ nft("deep-nesting", '{"nftables": [' + "[" * 100000 + "]" * 100000 + "]}", "erro
 nft("deep-elements", '{"nftables": [{"set": {"family": "ip", "table": "t", "name": "s", '
     '"elem": [' + '{"elem": {"val": ' * 50 + '"10.0.0.1"' + "}}" * 50 + "]}}]}", "error[BH0112]")
 nft("binary-garbage", bytes(range(256)) * 4, "error[BH0112]")
+# A number past double's range: nlohmann throws out_of_range, not parse_error (fuzz_nft_json).
+nft("number-overflow", '{"nftables": [{"metainfo": {"json_schema_version": 1' + "0" * 400 + '}}]}',
+    "not JSON")
 
 # --- qvm-firewall rules (audit --qvm-firewall work=FILE) -------------------------------
 def qvmfw(name, text, message):

@@ -461,6 +461,11 @@ RulesetParse parseRulesetJson(std::string_view text) {
         out.error = std::string("not JSON: ") + e.what();
         out.errorAt = e.byte > 0 ? e.byte - 1 : 0;
         return out;
+    } catch (const json::exception& e) {
+        // A number past double's range is out_of_range, not parse_error (fuzz_nft_json found
+        // it uncaught); nlohmann does not say where, so the whole file is the position.
+        out.error = std::string("not JSON: ") + e.what();
+        return out;
     }
     if (!doc.is_object() || !doc.contains("nftables") || !doc["nftables"].is_array()) {
         out.error = "not libnftables JSON (expected {\"nftables\": [...]})";
