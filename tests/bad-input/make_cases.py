@@ -222,6 +222,12 @@ nft("binary-garbage", bytes(range(256)) * 4, "error[BH0112]")
 # A number past double's range: nlohmann throws out_of_range, not parse_error (fuzz_nft_json).
 nft("number-overflow", '{"nftables": [{"metainfo": {"json_schema_version": 1' + "0" * 400 + '}}]}',
     "not JSON")
+# Numbers nlohmann would cast unchecked (undefined for a float past the type's range).
+nft("prefix-length-float", '{"nftables": [{"set": {"family": "ip", "table": "t", "name": "s", '
+    '"type": "ipv4_addr", "flags": ["interval"], '
+    '"elem": [{"prefix": {"addr": "10.0.0.0", "len": 7.7e93}}]}}]}', "prefix length")
+nft("priority-float", '{"nftables": [{"chain": {"family": "ip", "table": "t", "name": "c", '
+    '"hook": "input", "prio": 1e30}}]}', '"prio" is not an integer')
 
 # --- qvm-firewall rules (audit --qvm-firewall work=FILE) -------------------------------
 def qvmfw(name, text, message):
