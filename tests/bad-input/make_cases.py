@@ -188,6 +188,10 @@ sysinfo("empty", "", "error[BH0111]")
 sysinfo("flag-is-object", '{"domains": {"work": {"label": "red", "template_for_dispvms": {"goto": 1}}}}', "is not true or false")
 sysinfo("label-is-number", '{"domains": {"work": {"label": 5}}}', "\"label\" is not a string")
 sysinfo("tags-is-string", '{"domains": {"work": {"label": "red", "tags": "a,b"}}}', "\"tags\" is not an array")
+# 60,000 qubes, the last one wrong: pointing each entry at its line searched the text once per
+# entry (96 s); one pass now. Its line must still be found (the last entry's).
+sysinfo("many-qubes", '{"domains": {\n' + "".join(f' "q{i:05d}": {{"type": "AppVM"}},\n'
+        for i in range(60000)) + ' "q60000": {"label": 5}\n}}\n', "many-qubes.json:60002:1")
 
 # --- label order (audit --labels FILE) -------------------------------------------------
 def labels(name, text, message):
