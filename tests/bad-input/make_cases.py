@@ -188,6 +188,10 @@ sysinfo("empty", "", "error[BH0111]")
 sysinfo("flag-is-object", '{"domains": {"work": {"label": "red", "template_for_dispvms": {"goto": 1}}}}', "is not true or false")
 sysinfo("label-is-number", '{"domains": {"work": {"label": 5}}}', "\"label\" is not a string")
 sysinfo("tags-is-string", '{"domains": {"work": {"label": "red", "tags": "a,b"}}}', "\"tags\" is not an array")
+# 60,000 qubes, the last one wrong: pointing each entry at its line searched the text once per
+# entry (96 s); one pass now. Its line must still be found (the last entry's).
+sysinfo("many-qubes", '{"domains": {\n' + "".join(f' "q{i:05d}": {{"type": "AppVM"}},\n'
+        for i in range(60000)) + ' "q60000": {"label": 5}\n}}\n', "many-qubes.json:60002:1")
 
 # --- label order (audit --labels FILE) -------------------------------------------------
 def labels(name, text, message):
@@ -219,6 +223,15 @@ nft("deep-nesting", '{"nftables": [' + "[" * 100000 + "]" * 100000 + "]}", "erro
 nft("deep-elements", '{"nftables": [{"set": {"family": "ip", "table": "t", "name": "s", '
     '"elem": [' + '{"elem": {"val": ' * 50 + '"10.0.0.1"' + "}}" * 50 + "]}}]}", "error[BH0112]")
 nft("binary-garbage", bytes(range(256)) * 4, "error[BH0112]")
+# A number past double's range: nlohmann throws out_of_range, not parse_error (fuzz_nft_json).
+nft("number-overflow", '{"nftables": [{"metainfo": {"json_schema_version": 1' + "0" * 400 + '}}]}',
+    "not JSON")
+# Numbers nlohmann would cast unchecked (undefined for a float past the type's range).
+nft("prefix-length-float", '{"nftables": [{"set": {"family": "ip", "table": "t", "name": "s", '
+    '"type": "ipv4_addr", "flags": ["interval"], '
+    '"elem": [{"prefix": {"addr": "10.0.0.0", "len": 7.7e93}}]}}]}', "prefix length")
+nft("priority-float", '{"nftables": [{"chain": {"family": "ip", "table": "t", "name": "c", '
+    '"hook": "input", "prio": 1e30}}]}', '"prio" is not an integer')
 
 # --- qvm-firewall rules (audit --qvm-firewall work=FILE) -------------------------------
 def qvmfw(name, text, message):

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <sstream>
+#include <unordered_map>
 
 namespace bulkhead::deployed {
 namespace {
@@ -30,6 +31,26 @@ std::optional<std::string> field(const std::string& v) {
 
 bool truth(const std::string& v) {
     return v == "True" || v == "true" || v == "1";
+}
+
+// The line where each JSON string (as written, escapes undecoded) first appears, in one pass.
+// A search of the text per entry was quadratic: 60,000 qubes took 96 s.
+std::unordered_map<std::string_view, std::uint32_t> firstLines(std::string_view text) {
+    std::unordered_map<std::string_view, std::uint32_t> out;
+    std::uint32_t line = 1;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '\n')
+            ++line;
+        if (text[i] != '"')
+            continue;
+        std::size_t start = ++i;
+        for (; i < text.size() && text[i] != '"'; ++i)
+            if (text[i] == '\\')
+                ++i; // an escaped character, perhaps a quote
+        std::size_t end = std::min(i, text.size());
+        out.emplace(text.substr(start, end - start), line);
+    }
+    return out;
 }
 
 } // namespace
@@ -122,11 +143,10 @@ std::vector<Qube> parseSystemInfo(FileId file, const SourceManager& sources, Dia
         return out;
     }
     // Each entry points at the line where its name first appears.
+    std::unordered_map<std::string_view, std::uint32_t> lines = firstLines(f.text);
     auto lineOf = [&](const std::string& name) {
-        std::size_t at = f.text.find("\"" + name + "\"");
-        std::uint32_t line = 1;
-        for (std::size_t i = 0; i < at && i < f.text.size(); ++i)
-            line += f.text[i] == '\n';
+        auto it = lines.find(name);
+        std::uint32_t line = it == lines.end() ? 1 : it->second;
         return SourceRange{file, {line, 1}, {line, 1}};
     };
     for (const auto& [name, d] : doc["domains"].items()) {

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include <map>
+#include <utility>
 
 namespace bulkhead::nft {
 namespace {
@@ -18,6 +19,36 @@ using json = nlohmann::json;
 struct Unsupported {
     std::string why;
 };
+
+// Not the shape libnftables writes (reported as malformed, not as unsupported).
+struct Malformed {
+    std::string why;
+};
+
+// nlohmann's get<T>() casts a float or an out-of-range integer to T unchecked: undefined for
+// a float past T's range (fuzz_nft_json found it), a silently wrong value otherwise.
+template <typename T> std::optional<T> integerOf(const json& j) {
+    if (j.is_number_unsigned()) {
+        std::uint64_t v = j.get<std::uint64_t>();
+        if (std::in_range<T>(v))
+            return static_cast<T>(v);
+    } else if (j.is_number_integer()) {
+        std::int64_t v = j.get<std::int64_t>();
+        if (std::in_range<T>(v))
+            return static_cast<T>(v);
+    }
+    return std::nullopt;
+}
+
+// An optional integer member of an object: absent is the fallback.
+std::int64_t integerMember(const json& object, const char* key, std::int64_t fallback) {
+    auto it = object.find(key);
+    if (it == object.end())
+        return fallback;
+    if (auto v = integerOf<std::int64_t>(*it))
+        return *v;
+    throw Malformed{std::string("\"") + key + "\" is not an integer: " + it->dump()};
+}
 
 Value addressValue(const std::string& text) {
     Value v;
@@ -103,9 +134,12 @@ Value scalar(const json& j, std::optional<Field> f) {
 }
 
 Interval interval(const json& j, std::optional<Field> f) {
-    if (j.is_object() && j.contains("prefix"))
-        return prefixInterval(j["prefix"].at("addr").get<std::string>(),
-                              j["prefix"].at("len").get<unsigned>());
+    if (j.is_object() && j.contains("prefix")) {
+        const json& len = j["prefix"].at("len");
+        if (auto bits = integerOf<unsigned>(len))
+            return prefixInterval(j["prefix"].at("addr").get<std::string>(), *bits);
+        throw Unsupported{"prefix length " + len.dump()};
+    }
     if (j.is_object() && j.contains("range"))
         return {scalar(j["range"].at(0), f), scalar(j["range"].at(1), f)};
     Value v = scalar(j, f);
@@ -150,8 +184,8 @@ std::vector<Field> typeFields(const json& type) {
 }
 
 std::uint32_t ctStateBit(const json& s) {
-    if (s.is_number_unsigned())
-        return s.get<std::uint32_t>();
+    if (auto bits = integerOf<std::uint32_t>(s))
+        return *bits;
     static const std::map<std::string, std::uint32_t, std::less<>> bits{
         {"invalid", 1}, {"established", 2}, {"related", 4}, {"new", 8}, {"untracked", 64}};
     if (s.is_string())
@@ -302,8 +336,11 @@ Rule rule(const json& exprs) {
                     d.contains("family"))
                     throw Unsupported{"statement " + e.dump()};
                 Dnat dnat{addressValue(d["addr"].get<std::string>()), std::nullopt};
-                if (d.contains("port"))
-                    dnat.port = d["port"].get<std::uint16_t>();
+                if (d.contains("port")) {
+                    dnat.port = integerOf<std::uint16_t>(d["port"]);
+                    if (!dnat.port)
+                        throw Unsupported{"statement " + e.dump()};
+                }
                 r.dnat = dnat;
             } else if (auto v = verdictOf(e)) {
                 r.verdict = v;
@@ -461,6 +498,11 @@ RulesetParse parseRulesetJson(std::string_view text) {
         out.error = std::string("not JSON: ") + e.what();
         out.errorAt = e.byte > 0 ? e.byte - 1 : 0;
         return out;
+    } catch (const json::exception& e) {
+        // A number past double's range is out_of_range, not parse_error (fuzz_nft_json found
+        // it uncaught); nlohmann does not say where, so the whole file is the position.
+        out.error = std::string("not JSON: ") + e.what();
+        return out;
     }
     if (!doc.is_object() || !doc.contains("nftables") || !doc["nftables"].is_array()) {
         out.error = "not libnftables JSON (expected {\"nftables\": [...]})";
@@ -494,7 +536,7 @@ RulesetParse parseRulesetJson(std::string_view text) {
                 if (c.contains("hook")) {
                     chain.hook = c["hook"].get<std::string>();
                     chain.type = c.value("type", std::string("filter"));
-                    chain.priority = c.value("prio", std::int64_t{0});
+                    chain.priority = integerMember(c, "prio", 0);
                     chain.policy = c.value("policy", std::string("accept"));
                 }
                 rs.chains.push_back(std::move(chain));
@@ -531,7 +573,7 @@ RulesetParse parseRulesetJson(std::string_view text) {
                     return out;
                 }
                 Rule parsed = rule(r.at("expr"));
-                parsed.handle = r.value("handle", std::int64_t{0});
+                parsed.handle = integerMember(r, "handle", 0);
                 parsed.offset = out.errorAt;
                 parsed.text = r.at("expr").dump();
                 chain->rules.push_back(std::move(parsed));
@@ -542,6 +584,9 @@ RulesetParse parseRulesetJson(std::string_view text) {
         return out;
     } catch (const Unsupported& u) {
         out.error = "unsupported set element: " + u.why;
+        return out;
+    } catch (const Malformed& m) {
+        out.error = "malformed libnftables JSON: " + m.why;
         return out;
     }
     out.errorAt = 0;
