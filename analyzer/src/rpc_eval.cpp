@@ -532,9 +532,9 @@ Evaluator::FirstTwo Evaluator::firstTwoMatches(const std::string& service,
 }
 
 std::pair<const Rule*, const Rule*> Evaluator::firstTwoFor(const std::string& service,
-                                                          const std::string& argument,
-                                                          const Caller& caller, const Universe& u,
-                                                          std::size_t ti) const {
+                                                           const std::string& argument,
+                                                           const Caller& caller, const Universe& u,
+                                                           std::size_t ti) const {
     const Rule* first = nullptr;
     for (const Rule* r : rulesFor(service)) {
         if (!ruleApplies(*r, service, argument) || !sourceMatches(r->source, caller) ||
