@@ -214,7 +214,8 @@ nft("no-nftables-key", '{"other": []}', "error[BH0112]")
 nft("nftables-not-array", '{"nftables": {"chain": 1}}', "error[BH0112]")
 nft("item-not-object", '{"nftables": [1, 2]}', "error[BH0112]")
 nft("rule-before-chain", '{"nftables": [{"rule": {"family": "ip", "table": "t", "chain": "c", '
-    '"expr": []}}]}', "error[BH0112]")
+    '"expr": []}}, {"chain": {"family": "ip", "table": "t", "name": "c"}}]}',
+    "a rule of chain c comes before the chain")
 nft("chain-without-name", '{"nftables": [{"chain": {"family": "ip", "table": "t"}}]}',
     "error[BH0112]")
 nft("bad-set-element", '{"nftables": [{"set": {"family": "ip", "table": "t", "name": "s", '

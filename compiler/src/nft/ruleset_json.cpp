@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include <map>
+#include <tuple>
 #include <utility>
 
 namespace bulkhead::nft {
@@ -519,6 +520,9 @@ RulesetParse parseRulesetJson(std::string_view text) {
         offsets.assign(doc["nftables"].size(), 0);
     Ruleset rs;
     std::size_t index = 0;
+    // Rules name their chain: looked up here, not by scanning every chain (a listing of
+    // 15,000 chains and rules took 1.8 s). A chain listed twice: the later one, as before.
+    std::map<std::tuple<std::string, std::string, std::string>, std::size_t> chainIndex;
     try {
         for (const json& item : doc["nftables"]) {
             out.errorAt = offsets[index++];
@@ -539,6 +543,7 @@ RulesetParse parseRulesetJson(std::string_view text) {
                     chain.priority = integerMember(c, "prio", 0);
                     chain.policy = c.value("policy", std::string("accept"));
                 }
+                chainIndex[{chain.family, chain.table, chain.name}] = rs.chains.size();
                 rs.chains.push_back(std::move(chain));
             } else if (item.contains("set") || item.contains("map")) {
                 bool isMap = item.contains("map");
@@ -564,10 +569,8 @@ RulesetParse parseRulesetJson(std::string_view text) {
             } else if (item.contains("rule")) {
                 const json& r = item["rule"];
                 std::string family = r.at("family"), table = r.at("table"), name = r.at("chain");
-                Chain* chain = nullptr;
-                for (Chain& c : rs.chains)
-                    if (c.family == family && c.table == table && c.name == name)
-                        chain = &c;
+                auto found = chainIndex.find({family, table, name});
+                Chain* chain = found == chainIndex.end() ? nullptr : &rs.chains[found->second];
                 if (!chain) {
                     out.error = "a rule of chain " + name + " comes before the chain";
                     return out;
