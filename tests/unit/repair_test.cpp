@@ -24,6 +24,14 @@ std::vector<Diagnostic> violations(const test::Checked& r) {
     return out;
 }
 
+// The policy's only BH1001, which must come without a repair hint.
+Diagnostic soleUnrepaired(const test::Checked& r) {
+    std::vector<Diagnostic> v = violations(r);
+    REQUIRE(v.size() == 1);
+    CHECK(v[0].fixes.empty());
+    return v[0];
+}
+
 // Byte offset of a 1-based line and column (the test policies are ASCII).
 std::size_t offsetOf(const std::string& text, const SourcePos& at) {
     std::size_t off = 0;
@@ -209,10 +217,8 @@ require rpc qubes.Filecopy a -> c;
 )";
     test::Checked r = test::checkText(kHead + body);
     INFO(r.rendered);
-    std::vector<Diagnostic> v = violations(r);
-    REQUIRE(v.size() == 1);
-    CHECK(v[0].fixes.empty());
-    CHECK(hasNote(v[0], 9, "breaks this requirement"));
+    Diagnostic v = soleUnrepaired(r);
+    CHECK(hasNote(v, 9, "breaks this requirement"));
     CHECK(r.rendered.find("no repair hint") != std::string::npos);
 }
 
@@ -230,20 +236,16 @@ require rpc qubes.Filecopy b -> c;
 )";
     test::Checked r = test::checkText(kHead + body);
     INFO(r.rendered);
-    std::vector<Diagnostic> v = violations(r);
-    REQUIRE(v.size() == 1);
-    CHECK(v[0].fixes.empty());
-    CHECK(hasNote(v[0], 12, "breaks this requirement"));
-    CHECK(hasNote(v[0], 13, "breaks this requirement"));
+    Diagnostic v = soleUnrepaired(r);
+    CHECK(hasNote(v, 12, "breaks this requirement"));
+    CHECK(hasNote(v, 13, "breaks this requirement"));
 }
 
 TEST_CASE("no repair when the path is a Qubes fact: the template is not a rule") {
     test::Checked r = test::checkText(kHead + "assert no path from tpl to a;\n");
     INFO(r.rendered);
-    std::vector<Diagnostic> v = violations(r);
-    REQUIRE(v.size() == 1);
-    CHECK(v[0].fixes.empty());
-    CHECK(hasNote(v[0], 6, "Qubes fact"));
+    Diagnostic v = soleUnrepaired(r);
+    CHECK(hasNote(v, 6, "Qubes fact"));
 }
 
 TEST_CASE("a repair in JSON and SARIF, and applied through the command line") {
