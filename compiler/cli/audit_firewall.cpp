@@ -14,10 +14,9 @@ namespace bulkhead::cli {
 namespace {
 
 using fw::Box;
+using fw::kAllV4;
 using fw::Piece;
 using fw::U128;
-
-constexpr U128 kAllV4 = 0xffffffffu;
 
 // "QUBE=FILE" from the command line.
 std::optional<std::pair<std::string, std::string>> qubeAndFile(const std::string& arg) {

@@ -8,10 +8,9 @@ namespace bulkhead::cli {
 namespace {
 
 using fw::Box;
+using fw::kAllV4;
 using fw::Piece;
 using fw::U128;
-
-constexpr U128 kAllV4 = 0xffffffffu;
 
 Box addressBox(U128 src, U128 lo, U128 hi) {
     Box b;

@@ -8,7 +8,6 @@ namespace {
 
 using nft::Field;
 
-constexpr U128 kAllV4 = 0xffffffffu;
 constexpr std::size_t kNoSite = static_cast<std::size_t>(-1);
 
 Box universe() {

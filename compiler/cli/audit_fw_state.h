@@ -20,6 +20,9 @@ namespace bulkhead::cli::fw {
 using backends::Box;
 using backends::U128;
 
+// Every IPv4 address: the top of an address axis of the boxes examined here.
+constexpr U128 kAllV4 = 0xffffffffu;
+
 // A deployed rule, or the policy at the end of a chain or rule list.
 struct Site {
     SourceRange range;
