@@ -329,14 +329,29 @@ TEST_CASE("escape paths over the network point at the deployed rule") {
     CHECK(closed.r.err.find("hop 2: sys-firewall => work [netvm]") != std::string::npos);
 }
 
-TEST_CASE("firewall drift: the compiled workstation's rules deployed, one edited") {
-    fs::path ws = test::sourceDir() / "policies" / "workstation.bh";
-    test::Checked model = test::checkFiles({ws.string()});
+namespace {
+
+fs::path workstation() {
+    return test::sourceDir() / "policies" / "workstation.bh";
+}
+
+// The policy checked, and compiled into TMP/out (no baseline, no kernel check): what the
+// drift tests deploy.
+test::Checked compileInto(const fs::path& policy, const test::TempDir& tmp) {
+    test::Checked model = test::checkFiles({policy.string()});
     REQUIRE(model.policy);
-    test::TempDir tmp;
-    REQUIRE(test::runCli({"compile", "--no-baseline", "--no-kernel-check", ws.string(), "-o",
+    REQUIRE(test::runCli({"compile", "--no-baseline", "--no-kernel-check", policy.string(), "-o",
                           (tmp.path() / "out").string()})
                 .exitCode == 0);
+    return model;
+}
+
+} // namespace
+
+TEST_CASE("firewall drift: the compiled workstation's rules deployed, one edited") {
+    fs::path ws = workstation();
+    test::TempDir tmp;
+    test::Checked model = compileInto(ws, tmp);
     fs::path rules = tmp.path() / "out/dom0/qvm-firewall";
     fs::copy(tmp.path() / "out/dom0/etc/qubes/policy.d", tmp.path() / "policy.d");
     fs::path inv = tmp.write("qubes.txt", test::inventoryOf(*model.policy));
@@ -394,13 +409,9 @@ TEST_CASE("firewall drift: the compiled workstation's nftables ruleset as the ke
     // namespace, read back as `nft -j -n list ruleset`: what the audit reads from a real
     // sys-firewall running the compiled policy (no qubes-firewall table: every client's
     // packets are judged by table inet bulkhead alone).
-    fs::path ws = test::sourceDir() / "policies" / "workstation.bh";
-    test::Checked model = test::checkFiles({ws.string()});
-    REQUIRE(model.policy);
+    fs::path ws = workstation();
     test::TempDir tmp;
-    REQUIRE(test::runCli({"compile", "--no-baseline", "--no-kernel-check", ws.string(), "-o",
-                          (tmp.path() / "out").string()})
-                .exitCode == 0);
+    test::Checked model = compileInto(ws, tmp);
     std::string nft = test::readFile(tmp.path() / "out/sys-firewall/bulkhead.nft");
     auto kernel = [&](const std::string& text) {
         return backends::checkInThrowAwayNamespace(backends::qubesBaseTables(),
