@@ -38,14 +38,97 @@ std::vector<rpc::Landing> adminSubject(const rpc::System& sys, const rpc::Caller
     }
 }
 
+// Where one caller's calls land, first come first served: each (landing, needs-ask) keeps the
+// rule of the first target that gives it, which is the edge seal() kept when every caller
+// was evaluated. Bit 0: plain, bit 1: ask.
+struct Landings {
+    explicit Landings(std::size_t nodes)
+        : made(nodes, 0), origin{std::vector<const rpc::Rule*>(nodes, nullptr),
+                                 std::vector<const rpc::Rule*>(nodes, nullptr)},
+          at{std::vector<std::size_t>(nodes, 0), std::vector<std::size_t>(nodes, 0)} {}
+
+    std::vector<std::uint8_t> made;          // by node: has a landing
+    std::vector<const rpc::Rule*> origin[2]; // [bit][node]: the deciding rule
+    std::vector<std::size_t> at[2];          // [bit][node]: the target it decided
+    std::vector<NodeId> touched;
+    // A walk shared by classes that differ only in default_dispvm leaves the landings on the
+    // caller's own default disposable unresolved: the first rule (and target) per bit.
+    const rpc::Rule* ownDispvm[2] = {nullptr, nullptr};
+    std::size_t ownDispvmAt[2] = {0, 0};
+
+    void clear() {
+        for (NodeId n : touched) {
+            made[n] = 0;
+            origin[0][n] = origin[1][n] = nullptr;
+        }
+        touched.clear();
+        ownDispvm[0] = ownDispvm[1] = nullptr;
+    }
+    // The landings by (needs-ask, origin), each list ascending.
+    std::map<std::pair<bool, SourceRange>, std::vector<NodeId>> labels() const {
+        std::map<std::pair<bool, SourceRange>, std::vector<NodeId>> out;
+        for (NodeId to : touched)
+            for (std::size_t bit = 0; bit < 2; ++bit)
+                if (origin[bit][to])
+                    out[{bit == 1, origin[bit][to]->range}].push_back(to);
+        for (auto& entry : out)
+            std::sort(entry.second.begin(), entry.second.end());
+        return out;
+    }
+};
+
+// (needs-ask, origin, landings) -> the callers of every class that got them. The landing
+// lists are interned: a list the classes of a walk share is compared once, not per class.
+class Blocks {
+public:
+    std::size_t intern(std::vector<NodeId> to) {
+        auto [it, fresh] = ids_.emplace(std::move(to), lists_.size());
+        if (fresh)
+            lists_.push_back(&it->first);
+        return it->second;
+    }
+    void add(bool ask, const SourceRange& origin, std::size_t list,
+             const std::vector<NodeId>& callers) {
+        std::vector<NodeId>& to = blocks_[{ask, origin, list}];
+        to.insert(to.end(), callers.begin(), callers.end());
+    }
+    // f(ask, origin, landings, callers) in the order of (ask, origin, landings).
+    template <class F> void each(F&& f) {
+        std::vector<std::pair<const Key*, std::vector<NodeId>*>> order;
+        for (auto& [key, callers] : blocks_)
+            order.emplace_back(&key, &callers);
+        std::sort(order.begin(), order.end(), [&](const auto& a, const auto& b) {
+            const auto& [askA, originA, listA] = *a.first;
+            const auto& [askB, originB, listB] = *b.first;
+            return std::tie(askA, originA, *lists_[listA]) <
+                   std::tie(askB, originB, *lists_[listB]);
+        });
+        for (auto& [key, callers] : order) {
+            std::sort(callers->begin(), callers->end());
+            f(std::get<0>(*key), std::get<1>(*key), *lists_[std::get<2>(*key)], *callers);
+        }
+    }
+
+private:
+    using Key = std::tuple<bool, SourceRange, std::size_t>;
+    std::map<std::vector<NodeId>, std::size_t> ids_;
+    std::vector<const std::vector<NodeId>*> lists_;
+    std::map<Key, std::vector<NodeId>> blocks_;
+};
+
 // The rpc edges of one (service, argument), as groups: one caller per class is evaluated
 // (caller_classes.h), its landings are split by (needs-ask, deciding rule), and classes with
 // the same landings under the same label share one group.
 class RpcGroups {
 public:
     RpcGroups(const model::Policy& p, Built& b, const rpc::Universe& u)
-        : p_(p), b_(b), u_(u), made_(b.graph.nodes().size(), 0),
-          origin_(2, std::vector<const rpc::Rule*>(b.graph.nodes().size(), nullptr)) {}
+        : p_(p), b_(b), u_(u), walk_(b.graph.nodes().size()),
+          class_(b.graph.nodes().size()), labelOf_{std::vector<std::size_t>(b.graph.nodes().size(),
+                                                                            0),
+                                                   std::vector<std::size_t>(b.graph.nodes().size(),
+                                                                            0)},
+          removed_{std::vector<std::uint8_t>(b.graph.nodes().size(), 0),
+                   std::vector<std::uint8_t>(b.graph.nodes().size(), 0)} {}
 
     // shared: sharedWalks() of the classes.
     void add(const std::string& service, const std::string& arg,
@@ -57,50 +140,36 @@ public:
         if (adminApi)
             direction =
                 adminReadOnly(service) ? model::DataDirection::Pull : model::DataDirection::Push;
-        // An Admin API call lands on its subject, not on the decision's target: a decision
-        // that only its own caller is denied (a loopback, an ask list of itself alone) would
-        // still land elsewhere. Each caller is evaluated as it is, alone.
-        std::vector<std::vector<std::size_t>> alone;
-        if (adminApi)
-            for (std::size_t i = 0; i < u_.callers.size(); ++i)
-                alone.push_back({i});
-        // (needs-ask, origin, landings) -> the callers of every class that got them.
-        std::map<std::tuple<bool, SourceRange, std::vector<NodeId>>, std::vector<NodeId>> blocks;
-        std::map<std::size_t, std::vector<const rpc::Rule*>> walks; // by shared class
-        const std::vector<std::vector<std::size_t>>& walked = adminApi ? alone : classes;
-        for (std::size_t k = 0; k < walked.size(); ++k) {
-            const std::vector<std::size_t>& members = walked[k];
-            const rpc::Caller& rep = u_.callers[members.front()];
-            landings(service, arg, rep, nature, adminApi,
-                     adminApi ? b_.evaluator->firstMatches(service, arg, rep, u_)
-                              : sharedFirst(service, arg, rep, walks, shared[k]));
-            std::map<std::pair<bool, SourceRange>, std::vector<NodeId>> byLabel;
-            for (NodeId to : touched_) {
-                for (std::size_t bit = 0; bit < 2; ++bit)
-                    if (origin_[bit][to])
-                        byLabel[{bit == 1, origin_[bit][to]->range}].push_back(to);
-                made_[to] = 0;
-                origin_[0][to] = origin_[1][to] = nullptr;
+        Blocks blocks;
+        if (adminApi) {
+            // An Admin API call lands on its subject, not on the decision's target: a decision
+            // that only its own caller is denied (a loopback, an ask list of itself alone)
+            // would still land elsewhere. Each caller is evaluated as it is, alone.
+            for (const rpc::Caller& c : u_.callers) {
+                landings(service, arg, c, nature, true,
+                         b_.evaluator->firstMatches(service, arg, c, u_), 0, u_.targets.size(),
+                         class_, false);
+                std::vector<NodeId> self{nodeOf(b_.graph, c.qube, c.disposable)};
+                for (auto& [label, to] : class_.labels())
+                    blocks.add(label.first, label.second, blocks.intern(std::move(to)), self);
+                class_.clear();
             }
-            touched_.clear();
-            for (auto& [label, to] : byLabel) {
-                std::sort(to.begin(), to.end());
-                std::vector<NodeId>& callers = blocks[{label.first, label.second, std::move(to)}];
-                for (std::size_t i : members)
-                    callers.push_back(
-                        nodeOf(b_.graph, u_.callers[i].qube, u_.callers[i].disposable));
-            }
+        } else {
+            std::map<std::size_t, std::vector<std::size_t>> walks; // classes by shared walk
+            for (std::size_t k = 0; k < classes.size(); ++k)
+                walks[shared[k]].push_back(k);
+            for (const auto& entry : walks)
+                addWalk(service, arg, nature, classes, entry.second, blocks);
         }
-        for (auto& [key, callers] : blocks) {
-            std::sort(callers.begin(), callers.end());
+        blocks.each([&](bool ask, const SourceRange& origin, const std::vector<NodeId>& to,
+                        const std::vector<NodeId>& callers) {
             EdgeGroup g;
             g.proto.kind = nature.kind;
-            g.proto.needsAsk = std::get<0>(key);
+            g.proto.needsAsk = ask;
             g.proto.service = service;
             g.proto.argument = arg;
-            g.proto.origin = std::get<1>(key);
+            g.proto.origin = origin;
             g.proto.detail = (service.empty() ? "any other service" : service) + arg;
-            const std::vector<NodeId>& to = std::get<2>(key);
             if (direction != model::DataDirection::Pull) {
                 g.from = callers;
                 g.to = to;
@@ -113,37 +182,116 @@ public:
                 g.initiatorIsFrom = false;
                 b_.graph.addGroup(std::move(g));
             }
-        }
+        });
     }
 
 private:
-    // The landings of caller c as if it could land on itself (its class's common answer;
-    // for the Admin API, c's own answer),
-    // each (landing, needs-ask) with the rule of the first target that gives it, which is the
-    // edge seal() kept when every caller was evaluated. Bit 0: plain, bit 1: ask.
-    // The first matches of caller c from the walk of its shared class (made by the first
-    // class of it, which comes first), with the @dispvm target redone for c.
-    std::vector<const rpc::Rule*>
-    sharedFirst(const std::string& service, const std::string& arg, const rpc::Caller& c,
-                std::map<std::size_t, std::vector<const rpc::Rule*>>& walks, std::size_t shared) {
-        auto [it, fresh] = walks.try_emplace(shared);
-        if (fresh) {
-            it->second = b_.evaluator->firstMatches(service, arg, c, u_);
-            return it->second;
+    // The classes of one shared walk (caller_classes.h) differ only in default_dispvm. The
+    // targets after @dispvm decide alike for all of them: their landings are made once, with
+    // the caller's own default disposable left open. Each class then adds what reads its
+    // default_dispvm: the targets up to @dispvm (which precede every qube, so they come
+    // first), and that open disposable, unless a target before it landed there already.
+    void addWalk(const std::string& service, const std::string& arg, const ServiceNature& nature,
+                 const std::vector<std::vector<std::size_t>>& classes,
+                 const std::vector<std::size_t>& ks, Blocks& blocks) {
+        const rpc::Caller& rep = u_.callers[classes[ks.front()].front()];
+        std::vector<const rpc::Rule*> first = b_.evaluator->firstMatches(service, arg, rep, u_);
+        std::optional<std::size_t> dispvm = u_.index.dispvmTarget();
+        std::size_t split = dispvm ? *dispvm + 1 : 0;
+        landings(service, arg, rep, nature, false, first, split, u_.targets.size(), walk_, true);
+        struct Label {
+            bool ask;
+            SourceRange origin;
+            std::vector<NodeId> to;
+            std::size_t list;
+        };
+        std::vector<Label> labels;
+        for (auto& [label, to] : walk_.labels()) {
+            for (NodeId n : to)
+                labelOf_[label.first ? 1 : 0][n] = labels.size();
+            std::size_t list = blocks.intern(to);
+            labels.push_back({label.first, label.second, std::move(to), list});
         }
-        std::vector<const rpc::Rule*> first = it->second;
-        if (auto dispvm = u_.index.dispvmTarget())
-            first[*dispvm] = b_.evaluator->firstTwoFor(service, arg, c, u_, *dispvm).first;
-        return first;
+        for (std::size_t k : ks) {
+            const rpc::Caller& c = u_.callers[classes[k].front()];
+            if (split) {
+                std::vector<const rpc::Rule*> head(
+                    first.begin(), first.begin() + static_cast<std::ptrdiff_t>(split));
+                if (k != ks.front())
+                    head[*dispvm] = b_.evaluator->firstTwoFor(service, arg, c, u_, *dispvm).first;
+                landings(service, arg, c, nature, false, head, 0, split, class_, false);
+            }
+            // The class's own landings, by label; the walk's labels they take nodes from.
+            std::map<std::pair<bool, SourceRange>, std::vector<NodeId>> own;
+            std::vector<std::size_t> changed;
+            std::vector<std::pair<std::size_t, NodeId>> overridden;
+            auto take = [&](std::size_t bit, NodeId n, const rpc::Rule& r) {
+                own[{bit == 1, r.range}].push_back(n);
+                if (!walk_.origin[bit][n])
+                    return;
+                removed_[bit][n] = 1;
+                overridden.emplace_back(bit, n);
+                changed.push_back(labelOf_[bit][n]);
+            };
+            for (NodeId n : class_.touched)
+                for (std::size_t bit = 0; bit < 2; ++bit)
+                    if (class_.origin[bit][n])
+                        take(bit, n, *class_.origin[bit][n]);
+            std::optional<std::size_t> dvm = b_.evaluator->defaultDispvmOf(c);
+            if (dvm && (walk_.ownDispvm[0] || walk_.ownDispvm[1])) {
+                NodeId n = nodeOf(b_.graph, *dvm, true);
+                for (std::size_t bit = 0; bit < 2; ++bit)
+                    if (walk_.ownDispvm[bit] && !class_.origin[bit][n] &&
+                        !(walk_.origin[bit][n] && walk_.at[bit][n] <= walk_.ownDispvmAt[bit]))
+                        take(bit, n, *walk_.ownDispvm[bit]);
+            }
+            std::sort(changed.begin(), changed.end());
+            std::vector<NodeId> members;
+            for (std::size_t i : classes[k])
+                members.push_back(nodeOf(b_.graph, u_.callers[i].qube, u_.callers[i].disposable));
+            for (std::size_t li = 0; li < labels.size(); ++li) {
+                const Label& l = labels[li];
+                auto extra = own.find({l.ask, l.origin});
+                if (extra == own.end() && !std::binary_search(changed.begin(), changed.end(), li)) {
+                    blocks.add(l.ask, l.origin, l.list, members);
+                    continue;
+                }
+                std::vector<NodeId> to;
+                for (NodeId n : l.to)
+                    if (!removed_[l.ask ? 1 : 0][n])
+                        to.push_back(n);
+                if (extra != own.end()) {
+                    to.insert(to.end(), extra->second.begin(), extra->second.end());
+                    std::sort(to.begin(), to.end());
+                    own.erase(extra);
+                }
+                if (!to.empty())
+                    blocks.add(l.ask, l.origin, blocks.intern(std::move(to)), members);
+            }
+            for (auto& [label, to] : own) {
+                std::sort(to.begin(), to.end());
+                blocks.add(label.first, label.second, blocks.intern(std::move(to)), members);
+            }
+            for (auto [bit, n] : overridden)
+                removed_[bit][n] = 0;
+            class_.clear();
+        }
+        walk_.clear();
     }
 
+    // Lands caller c's decisions of targets [begin, end) (first: the deciding rule of each)
+    // in `out`, as if c could land on itself (its class's common answer; for the Admin API,
+    // c's own answer). shared: leave the caller's own default disposable open (Landings::
+    // ownDispvm), for every class of a shared walk.
     void landings(const std::string& service, const std::string& arg, const rpc::Caller& c,
                   const ServiceNature& nature, bool adminApi,
-                  const std::vector<const rpc::Rule*>& first) {
+                  const std::vector<const rpc::Rule*>& first, std::size_t begin, std::size_t end,
+                  Landings& out, bool shared) {
         std::optional<std::vector<rpc::Landing>> askCache;
+        std::optional<rpc::Evaluator::AskList> askParts;
         // Every ask without target= offers the same list: walk it once.
         bool listDone = false, listHasDom0 = false;
-        for (std::size_t ti = 0; ti < u_.targets.size(); ++ti) {
+        for (std::size_t ti = begin; ti < end; ++ti) {
             const rpc::Rule* r = first[ti];
             if (!r || r->action == rpc::Rule::Action::Deny)
                 continue;
@@ -159,7 +307,26 @@ private:
             // Decision to build (outcome would give {t.qube}, never a list).
             if (!adminApi && r->action == rpc::Rule::Action::Allow && !r->redirect &&
                 t.kind == rpc::Target::Kind::Qube) {
-                land(service, nature, *r, 0, nodeOf(b_.graph, t.qube, false), false);
+                land(out, service, nature, *r, 0, nodeOf(b_.graph, t.qube, false), false, ti);
+                continue;
+            }
+            std::size_t bit = r->action == rpc::Rule::Action::Ask ? 1 : 0;
+            if (shared && r->redirect && r->redirect->kind == rpc::Token::Kind::DispVM) {
+                openOwnDispvm(out, *r, bit, ti);
+                continue;
+            }
+            if (shared && r->action == rpc::Rule::Action::Ask && !r->redirect) {
+                if (!askParts)
+                    askParts = b_.evaluator->askList(service, arg, c, nullptr, true);
+                if (askParts->named.empty() && !askParts->dispvm)
+                    continue; // no choice: denied
+                listDone = true;
+                for (const rpc::Landing& l : askParts->named)
+                    listHasDom0 = land(out, service, nature, *r, 1,
+                                       nodeOf(b_.graph, l.qube, l.disposable), true, ti) ||
+                                  listHasDom0;
+                if (askParts->dispvm)
+                    openOwnDispvm(out, *r, 1, ti);
                 continue;
             }
             rpc::Decision d =
@@ -183,30 +350,38 @@ private:
                 landings = adminReadOnly(service) ? std::vector<rpc::Landing>{{false, 0}}
                                                   : adminSubject(b_.system, c, t);
             }
-            std::size_t bit = d.result == rpc::Decision::Result::Ask ? 1 : 0;
             for (const rpc::Landing& l : landings)
-                listHasDom0 = land(service, nature, *d.rule, bit,
-                                   nodeOf(b_.graph, l.qube, l.disposable), list) ||
+                listHasDom0 = land(out, service, nature, *d.rule, bit,
+                                   nodeOf(b_.graph, l.qube, l.disposable), list, ti) ||
                               listHasDom0;
         }
     }
 
-    // Records landing `to` (bit 0: plain, bit 1: ask) decided by rule r, unless an earlier
-    // target gave it already. The caller's own node stays: other callers of its class land
-    // there; each caller leaves out its own node when the group is expanded. Returns whether
-    // an ask list of the caller holds dom0 (left out, as Qubes' design assumes).
-    bool land(const std::string& service, const ServiceNature& nature, const rpc::Rule& r,
-              std::size_t bit, NodeId to, bool list) {
+    static void openOwnDispvm(Landings& out, const rpc::Rule& r, std::size_t bit, std::size_t ti) {
+        if (out.ownDispvm[bit])
+            return;
+        out.ownDispvm[bit] = &r;
+        out.ownDispvmAt[bit] = ti;
+    }
+
+    // Records landing `to` (bit 0: plain, bit 1: ask) decided by rule r at target ti, unless
+    // an earlier target gave it already. The caller's own node stays: other callers of its
+    // class land there; each caller leaves out its own node when the group is expanded.
+    // Returns whether an ask list of the caller holds dom0 (left out, as Qubes' design
+    // assumes).
+    bool land(Landings& out, const std::string& service, const ServiceNature& nature,
+              const rpc::Rule& r, std::size_t bit, NodeId to, bool list, std::size_t ti) {
         if (to == model::Policy::dom0 && nature.dom0Hardened) {
             assume(service, r);
             return list;
         }
-        if (origin_[bit][to])
+        if (out.origin[bit][to])
             return false;
-        if (!made_[to])
-            touched_.push_back(to);
-        made_[to] = 1;
-        origin_[bit][to] = &r;
+        if (!out.made[to])
+            out.touched.push_back(to);
+        out.made[to] = 1;
+        out.origin[bit][to] = &r;
+        out.at[bit][to] = ti;
         return false;
     }
 
@@ -219,9 +394,9 @@ private:
     const model::Policy& p_;
     Built& b_;
     const rpc::Universe& u_;
-    std::vector<std::uint8_t> made_;                    // by node: has a landing
-    std::vector<std::vector<const rpc::Rule*>> origin_; // [bit][node]: the deciding rule
-    std::vector<NodeId> touched_;
+    Landings walk_, class_;                // a shared walk's landings; one class's own
+    std::vector<std::size_t> labelOf_[2];  // [bit][node]: its label in the walk's (addWalk)
+    std::vector<std::uint8_t> removed_[2]; // [bit][node]: a class took it from the walk's label
 };
 
 } // namespace

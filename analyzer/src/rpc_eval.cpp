@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 #include <string_view>
+#include <tuple>
 #include <unordered_map>
 
 namespace bulkhead::analyzer::rpc {
@@ -305,9 +306,9 @@ std::optional<Landing> Evaluator::resolve(const Token& t, const Caller& caller,
     }
 }
 
-std::vector<Landing> Evaluator::askTargets(const std::string& service, const std::string& argument,
-                                           const Caller& caller, const SourceRange* skip,
-                                           bool keepSelf) const {
+Evaluator::AskList Evaluator::askList(const std::string& service, const std::string& argument,
+                                      const Caller& caller, const SourceRange* skip,
+                                      bool keepSelf) const {
     // collect_targets_for_ask: every rule matching service, argument and source, walked in
     // reverse; deny removes, allow and ask add, the target column or the redirect expanded.
     // The last word on a target is the earliest rule that names it, so the rules are walked
@@ -395,19 +396,36 @@ std::vector<Landing> Evaluator::askTargets(const std::string& service, const std
             break;
         }
     }
-    if (anyDispvm && defaultDispvmOf(caller))
-        out[n + *defaultDispvmOf(caller)] = 1;
     if (out[2 * n])
         out[0] = 1;
-    std::vector<Landing> landings; // (disposable, qube) ascending, as Qubes' set gives them
+    AskList list;
+    list.dispvm = anyDispvm;
     for (std::size_t i = 0; i < 2 * n; ++i) {
         bool disp = i >= n;
         std::size_t q = disp ? i - n : i;
         if (!out[i] || (!keepSelf && !disp && !caller.disposable && q == caller.qube))
             continue; // the source itself is never offered
-        landings.push_back({disp, q});
+        list.named.push_back({disp, q});
     }
-    return landings;
+    return list;
+}
+
+std::vector<Landing> Evaluator::askTargets(const std::string& service, const std::string& argument,
+                                           const Caller& caller, const SourceRange* skip,
+                                           bool keepSelf) const {
+    AskList list = askList(service, argument, caller, skip, keepSelf);
+    std::optional<std::size_t> dvm = defaultDispvmOf(caller);
+    if (!list.dispvm || !dvm)
+        return std::move(list.named);
+    // (disposable, qube) ascending, as Qubes' set gives them
+    Landing own{true, *dvm};
+    auto at = std::lower_bound(
+        list.named.begin(), list.named.end(), own, [](const Landing& a, const Landing& b) {
+            return std::tie(a.disposable, a.qube) < std::tie(b.disposable, b.qube);
+        });
+    if (at == list.named.end() || !(*at == own))
+        list.named.insert(at, own);
+    return std::move(list.named);
 }
 
 std::vector<const Rule*> Evaluator::forCaller(const std::string& service,

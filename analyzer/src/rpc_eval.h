@@ -192,6 +192,17 @@ public:
                                                     const Caller& caller, const Universe& u,
                                                     std::size_t ti) const;
 
+    // The ask list of a caller (Ask without target=) in two parts: the choices its rules name,
+    // and whether a bare @dispvm is among them, which offers the caller's default_dispvm
+    // (resolved last, so no deny of @dispvm:X removes it). Classes that differ only in
+    // default_dispvm share the first part (rpc_edges.cpp).
+    struct AskList {
+        std::vector<Landing> named; // (disposable, qube) ascending
+        bool dispvm = false;
+    };
+    AskList askList(const std::string& service, const std::string& argument, const Caller& caller,
+                    const SourceRange* skip, bool keepSelf) const;
+
     // The rules of a service that match this argument and caller, in order.
     std::vector<const Rule*> forCaller(const std::string& service, const std::string& argument,
                                        const Caller& caller, const SourceRange* skip) const;
