@@ -66,7 +66,6 @@ void coveredBy(Facts& x, const SourceRange& by) {
 struct RuleView {
     static constexpr std::size_t kNone = SIZE_MAX;
     Facts* facts = nullptr;
-    const rpc::Rule* line = nullptr;              // one of its expansions (range, action)
     std::size_t firstTargets[2] = {kNone, kNone}; // the first two targets it matches
     std::size_t overriddenAt = kNone;             // the first target another action decides
     SourceRange overriddenBy;
@@ -150,11 +149,11 @@ std::size_t actionIndex(rpc::Rule::Action a) {
 }
 
 BroadSummary summarize(const rpc::Universe& u, const std::vector<const rpc::Rule*>& first,
-                       bool withDom0) {
+                       bool withDom0, std::size_t begin, std::size_t end) {
     using T = rpc::Target::Kind;
     BroadSummary out;
     std::size_t seen = 0;
-    for (std::size_t ti = 0; ti < u.targets.size(); ++ti) {
+    for (std::size_t ti = begin; ti < end; ++ti) {
         const rpc::Target& t = u.targets[ti];
         bool dom0 = (t.kind == T::Qube && t.qube == 0) || t.kind == T::AdminVM;
         if ((dom0 && !withDom0) || !first[ti])
@@ -178,104 +177,238 @@ BroadSummary summarize(const rpc::Universe& u, const std::vector<const rpc::Rule
     return out;
 }
 
-// Walks the matches of one class of callers once: the facts every caller of the class
-// shares (decides, covered by, changes something) go straight into facts; the rest is
-// kept per line for each caller's examples. The deciding rule and the next one of every
-// target come from one walk (Evaluator::firstTwoMatches); each line then costs the
-// targets it names, and a * or @anyvm target a summary of the deciding rules.
-ClassView classView(const rpc::Evaluator& ev, const rpc::Universe& u, const std::string& service,
-                    const std::string& arg, const std::vector<std::size_t>& members,
-                    const rpc::Evaluator::FirstTwo& ft, const std::vector<Facts*>& factsOf,
-                    std::size_t serial) {
-    ClassView view;
-    const rpc::Caller& rep = u.callers[members.front()];
-    auto factsFor = [&](const rpc::Rule* r) {
-        return factsOf[static_cast<std::size_t>(r - ev.rules().data())];
-    };
+// The summary of targets [0, k) followed by that of [k, n): what summarize() gives for [0, n).
+BroadSummary joined(const BroadSummary& head, const BroadSummary& tail) {
+    BroadSummary out = head;
+    for (std::size_t ti : tail.firstTargets)
+        if (ti != RuleView::kNone && out.firstTargets[1] == RuleView::kNone)
+            out.firstTargets[out.firstTargets[0] == RuleView::kNone ? 0 : 1] = ti;
+    for (const SourceRange& r : tail.deciders)
+        if (!std::binary_search(out.deciders.begin(), out.deciders.end(), r))
+            out.deciders.insert(std::lower_bound(out.deciders.begin(), out.deciders.end(), r), r);
+    if (out.deciders.size() > kCoversShown + 1)
+        out.deciders.resize(kCoversShown + 1);
+    for (std::size_t a = 0; a < 3; ++a)
+        if (out.otherAction[a] == RuleView::kNone) {
+            out.otherAction[a] = tail.otherAction[a];
+            out.otherBy[a] = tail.otherBy[a];
+        }
+    return out;
+}
 
-    // What each decision changes. Target-independent decisions (no allow without target=)
-    // repeat: remember the answer by (deciding rule, next rule).
-    std::map<std::pair<const rpc::Rule*, const rpc::Rule*>, bool> memo;
-    std::optional<std::vector<rpc::Landing>> withAsk;
-    std::map<SourceRange, std::optional<std::vector<rpc::Landing>>> withoutAsk;
-    auto perTarget = [](const rpc::Rule* r) {
-        return r && r->action == rpc::Rule::Action::Allow && !r->redirect;
-    };
-    for (std::size_t ti = 0; ti < u.targets.size(); ++ti) {
-        const rpc::Rule* m = ft.first[ti];
-        Facts* f = m ? factsFor(m) : nullptr;
+// Whether the decision of rule r reads the caller's default_dispvm: a redirect to @dispvm, or
+// an ask list (a bare @dispvm in it offers the caller's own default disposable).
+bool readsOwnDispvm(const rpc::Rule* r) {
+    if (!r || r->action == rpc::Rule::Action::Deny)
+        return false;
+    if (r->redirect)
+        return r->redirect->kind == rpc::Token::Kind::DispVM;
+    return r->action == rpc::Rule::Action::Ask;
+}
+
+// Facts::changesSomething for the lines that decide a class's requests. Decisions that do
+// not depend on the target repeat: the answer is remembered by (deciding rule, next rule),
+// and the class's ask lists are computed once.
+class Changes {
+public:
+    Changes(const rpc::Evaluator& ev, const rpc::Universe& u, const std::string& service,
+            const std::string& arg, const std::vector<std::size_t>& members)
+        : ev_(ev), u_(u), service_(service), arg_(arg), members_(members) {}
+
+    // m decides target ti, next would without m's line.
+    void at(std::size_t ti, const rpc::Rule* m, const rpc::Rule* next, Facts& f) {
+        if (f.changesSomething)
+            return;
+        auto perTarget = [](const rpc::Rule* r) {
+            return r && r->action == rpc::Rule::Action::Allow && !r->redirect;
+        };
+        bool memoable = !perTarget(m) && !perTarget(next);
+        if (memoable)
+            if (auto it = memo_.find({m, next}); it != memo_.end()) {
+                f.changesSomething = it->second;
+                return;
+            }
+        bool known = changes(ev_, u_, service_, arg_, members_, ti, m, next, withAsk_,
+                             withoutAsk_[m->range]);
+        if (memoable)
+            memo_.emplace(std::make_pair(m, next), known);
+        f.changesSomething = known;
+    }
+
+private:
+    const rpc::Evaluator& ev_;
+    const rpc::Universe& u_;
+    const std::string& service_;
+    const std::string& arg_;
+    const std::vector<std::size_t>& members_;
+    std::map<std::pair<const rpc::Rule*, const rpc::Rule*>, bool> memo_;
+    std::optional<std::vector<rpc::Landing>> withAsk_;
+    std::map<SourceRange, std::optional<std::vector<rpc::Landing>>> withoutAsk_;
+};
+
+// Adds what a line sees of the targets it matches to a view: its first targets, the rules
+// that decide them instead (Facts::coveredBy), and where another action overrides it.
+class ViewBuilder {
+public:
+    // Lines already in the view carry `inherited` as their Facts::seenView (or none).
+    ViewBuilder(ClassView& view, std::size_t serial, std::size_t inherited)
+        : view_(view), serial_(serial), inherited_(inherited) {}
+
+    // Line x (through its expansion r) matches target ti, which rule d decides.
+    void target(Facts& x, const rpc::Rule& r, std::size_t ti, const rpc::Rule& d) {
+        RuleView& v = viewOf(x);
+        v.sawTarget(ti);
+        if (d.range == r.range)
+            return;
+        coveredBy(x, d.range);
+        if (d.action != r.action) {
+            x.coveredBySameAction = false;
+            v.overriddenHere(ti, d.range);
+        }
+    }
+    // Line x (through r) names every target (* or @anyvm), whose deciding rules b sums up.
+    void broad(Facts& x, const rpc::Rule& r, const BroadSummary& b) {
+        if (b.firstTargets[0] == RuleView::kNone)
+            return;
+        RuleView& v = viewOf(x);
+        v.sawTarget(b.firstTargets[0]);
+        if (b.firstTargets[1] != RuleView::kNone)
+            v.sawTarget(b.firstTargets[1]);
+        for (const SourceRange& by : b.deciders)
+            if (by != r.range)
+                coveredBy(x, by);
+        std::size_t a = actionIndex(r.action);
+        if (b.otherAction[a] != RuleView::kNone) {
+            x.coveredBySameAction = false;
+            v.overriddenHere(b.otherAction[a], b.otherBy[a]);
+        }
+    }
+
+private:
+    RuleView& viewOf(Facts& x) {
+        if (x.seenView != serial_ && x.seenView != inherited_) {
+            x.seenView = serial_;
+            x.viewIndex = view_.rules.size();
+            view_.rules.push_back(
+                RuleView{&x, {RuleView::kNone, RuleView::kNone}, RuleView::kNone, {}});
+        }
+        return view_.rules[x.viewIndex];
+    }
+
+    ClassView& view_;
+    std::size_t serial_, inherited_;
+};
+
+Facts* factsFor(const rpc::Evaluator& ev, const std::vector<Facts*>& factsOf, const rpc::Rule* r) {
+    return factsOf[static_cast<std::size_t>(r - ev.rules().data())];
+}
+
+// For each of the rules that is a line of the policy (not of the baseline): broad(facts, r,
+// all) when its target is * (all) or @anyvm, named(facts, r) otherwise.
+template <class Broad, class Named>
+void eachLine(const rpc::Evaluator& ev, const std::vector<const rpc::Rule*>& rules,
+              const std::vector<Facts*>& factsOf, Broad&& broad, Named&& named) {
+    for (const rpc::Rule* r : rules) {
+        Facts* f = factsFor(ev, factsOf, r);
+        if (!f)
+            continue;
+        if (rpc::TargetIndex::broad(r->target))
+            broad(*f, *r, r->target.kind == rpc::Token::Kind::Wildcard);
+        else
+            named(*f, *r);
+    }
+}
+
+// What the classes of one shared walk (caller_classes.h) have in common: they differ only in
+// default_dispvm, which only the targets up to @dispvm (they come first) and the decisions
+// that read it (readsOwnDispvm) see. The rest is taken once, for all their callers.
+struct Walk {
+    rpc::Evaluator::FirstTwo ft;          // of its first class
+    std::vector<const rpc::Rule*> rules;  // the rules that match its callers, in order
+    std::size_t split = 0;                // targets [0, split) are each class's own
+    ClassView view;                       // of targets [split, n)
+    std::size_t serial = 0;               // Facts::seenView of the lines in view
+    std::optional<BroadSummary> broad[2]; // of targets [split, n): without dom0, with it
+    std::vector<std::size_t> ownDispvm;   // targets after split whose decisions read it
+};
+
+// members: the callers of every class of the walk, its first class's first.
+Walk walkView(const rpc::Evaluator& ev, const rpc::Universe& u, const std::string& service,
+              const std::string& arg, const std::vector<std::size_t>& members,
+              const std::vector<Facts*>& factsOf, std::size_t serial) {
+    Walk w;
+    const rpc::Caller& rep = u.callers[members.front()];
+    w.ft = ev.firstTwoMatches(service, arg, rep, u);
+    w.rules = ev.forCaller(service, arg, rep, nullptr);
+    if (auto dispvm = u.index.dispvmTarget())
+        w.split = *dispvm + 1;
+    w.serial = serial;
+    Changes changes(ev, u, service, arg, members);
+    for (std::size_t ti = w.split; ti < u.targets.size(); ++ti) {
+        const rpc::Rule* m = w.ft.first[ti];
+        Facts* f = m ? factsFor(ev, factsOf, m) : nullptr;
         if (!f)
             continue; // no rule, or a baseline line
         f->decides = true;
-        if (f->changesSomething)
-            continue;
-        const rpc::Rule* next = ft.next[ti];
-        bool memoable = !perTarget(m) && !perTarget(next);
-        std::optional<bool> known;
-        if (memoable)
-            if (auto it = memo.find({m, next}); it != memo.end())
-                known = it->second;
-        if (!known) {
-            known =
-                changes(ev, u, service, arg, members, ti, m, next, withAsk, withoutAsk[m->range]);
-            if (memoable)
-                memo.emplace(std::make_pair(m, next), *known);
-        }
-        f->changesSomething = *known;
+        if (readsOwnDispvm(m) || readsOwnDispvm(w.ft.next[ti]))
+            w.ownDispvm.push_back(ti);
+        else
+            changes.at(ti, m, w.ft.next[ti], *f);
     }
-
-    // What each line matches: its targets, the rules that decide them instead.
-    auto viewOf = [&](Facts& x, const rpc::Rule* r) -> RuleView& {
-        if (x.seenView != serial) {
-            x.seenView = serial;
-            x.viewIndex = view.rules.size();
-            view.rules.push_back(
-                RuleView{&x, r, {RuleView::kNone, RuleView::kNone}, RuleView::kNone, {}});
-        }
-        return view.rules[x.viewIndex];
-    };
-    std::optional<BroadSummary> broad[2]; // without dom0 (@anyvm), with it (*)
-    for (const rpc::Rule* r : ev.forCaller(service, arg, rep, nullptr)) {
-        Facts* f = factsFor(r);
-        if (!f)
-            continue;
-        Facts& x = *f;
-        if (rpc::TargetIndex::broad(r->target)) {
-            bool all = r->target.kind == rpc::Token::Kind::Wildcard;
-            if (!broad[all])
-                broad[all] = summarize(u, ft.first, all);
-            const BroadSummary& b = *broad[all];
-            if (b.firstTargets[0] == RuleView::kNone)
-                continue;
-            RuleView& v = viewOf(x, r);
-            v.sawTarget(b.firstTargets[0]);
-            if (b.firstTargets[1] != RuleView::kNone)
-                v.sawTarget(b.firstTargets[1]);
-            for (const SourceRange& by : b.deciders)
-                if (by != r->range)
-                    coveredBy(x, by);
-            std::size_t a = actionIndex(r->action);
-            if (b.otherAction[a] != RuleView::kNone) {
-                x.coveredBySameAction = false;
-                v.overriddenHere(b.otherAction[a], b.otherBy[a]);
-            }
-            continue;
-        }
-        u.index.visit(r->target, [&](std::size_t ti) {
-            if (!ev.matches(r->target, rep, u, ti))
-                return;
-            RuleView& v = viewOf(x, r);
-            v.sawTarget(ti);
-            const rpc::Rule& d = *ft.first[ti]; // r matches: some rule decides
-            if (d.range == r->range)
-                return;
-            coveredBy(x, d.range);
-            if (d.action != r->action) {
-                x.coveredBySameAction = false;
-                v.overriddenHere(ti, d.range);
-            }
+    ViewBuilder add(w.view, serial, serial);
+    eachLine(
+        ev, w.rules, factsOf,
+        [&](Facts& f, const rpc::Rule& r, bool all) {
+            if (!w.broad[all])
+                w.broad[all] = summarize(u, w.ft.first, all, w.split, u.targets.size());
+            add.broad(f, r, *w.broad[all]);
+        },
+        [&](Facts& f, const rpc::Rule& r) {
+            u.index.visit(r.target, [&](std::size_t ti) {
+                if (ti >= w.split && ev.matches(r.target, rep, u, ti))
+                    add.target(f, r, ti, *w.ft.first[ti]); // r matches: some rule decides
+            });
         });
-    }
+    return w;
+}
+
+// The view of one class of walk w: the walk's, with the targets up to @dispvm and the
+// decisions that read default_dispvm taken for this class. The facts every caller of the
+// class shares (decides, covered by, changes something) go straight into facts; the rest is
+// kept per line for each caller's examples.
+ClassView classView(const rpc::Evaluator& ev, const rpc::Universe& u, const std::string& service,
+                    const std::string& arg, const Walk& w, const std::vector<std::size_t>& members,
+                    bool walksFirst, const std::vector<Facts*>& factsOf, std::size_t serial) {
+    const rpc::Caller& rep = u.callers[members.front()];
+    std::vector<const rpc::Rule*> first(w.ft.first.begin(),
+                                        w.ft.first.begin() + static_cast<std::ptrdiff_t>(w.split));
+    std::vector<const rpc::Rule*> next(w.ft.next.begin(),
+                                       w.ft.next.begin() + static_cast<std::ptrdiff_t>(w.split));
+    if (!walksFirst && w.split)
+        std::tie(first[w.split - 1], next[w.split - 1]) =
+            ev.firstTwoFor(service, arg, rep, u, w.split - 1);
+
+    Changes changes(ev, u, service, arg, members);
+    for (std::size_t ti = 0; ti < w.split; ++ti)
+        if (Facts* f = first[ti] ? factsFor(ev, factsOf, first[ti]) : nullptr) {
+            f->decides = true;
+            changes.at(ti, first[ti], next[ti], *f);
+        }
+    for (std::size_t ti : w.ownDispvm)
+        changes.at(ti, w.ft.first[ti], w.ft.next[ti], *factsFor(ev, factsOf, w.ft.first[ti]));
+
+    ClassView view = w.view;
+    ViewBuilder add(view, serial, w.serial);
+    eachLine(
+        ev, w.rules, factsOf,
+        [&](Facts& f, const rpc::Rule& r, bool all) {
+            add.broad(f, r, joined(summarize(u, first, all, 0, w.split), *w.broad[all]));
+        },
+        [&](Facts& f, const rpc::Rule& r) {
+            for (std::size_t ti = 0; ti < w.split; ++ti)
+                if (ev.targetMatches(r.target, rep, u.targets[ti]))
+                    add.target(f, r, ti, *first[ti]);
+        });
     return view;
 }
 
@@ -312,28 +445,23 @@ void analyzeRpcRules(const model::Policy& policy, const Built& built, Diagnostic
             for (std::size_t i : classes[k])
                 classOf[i] = k;
         for (const std::string& arg : args) {
-            std::vector<std::optional<ClassView>> views(classes.size());
-            // One walk per shared class (caller_classes.h), made by the first of its classes
-            // that a caller reaches; the others redo the @dispvm target alone.
-            std::map<std::size_t, rpc::Evaluator::FirstTwo> walks;
-            auto walkOf = [&](std::size_t k) {
-                const rpc::Caller& rep = u.callers[classes[k].front()];
-                auto [it, fresh] = walks.try_emplace(shared[k]);
-                if (fresh) {
-                    it->second = ev.firstTwoMatches(service, arg, rep, u);
-                    return it->second;
-                }
-                rpc::Evaluator::FirstTwo ft = it->second;
-                if (auto dispvm = u.index.dispvmTarget())
-                    std::tie(ft.first[*dispvm], ft.next[*dispvm]) =
-                        ev.firstTwoFor(service, arg, rep, u, *dispvm);
-                return ft;
-            };
+            // One walk per shared class (caller_classes.h), then the view of each of its
+            // classes; what they add to facts does not depend on the order.
+            std::map<std::size_t, std::vector<std::size_t>> walks;
+            for (std::size_t k = 0; k < classes.size(); ++k)
+                walks[shared[k]].push_back(k);
+            std::vector<ClassView> views(classes.size());
+            for (const auto& [walked, ks] : walks) {
+                std::vector<std::size_t> members;
+                for (std::size_t k : ks)
+                    members.insert(members.end(), classes[k].begin(), classes[k].end());
+                Walk w = walkView(ev, u, service, arg, members, factsOf, serial++);
+                for (std::size_t k : ks)
+                    views[k] = classView(ev, u, service, arg, w, classes[k], k == walked, factsOf,
+                                         serial++);
+            }
             for (std::size_t ci = 0; ci < u.callers.size(); ++ci) {
-                std::optional<ClassView>& view = views[classOf[ci]];
-                if (!view)
-                    view = classView(ev, u, service, arg, classes[classOf[ci]], walkOf(classOf[ci]),
-                                     factsOf, serial++);
+                ClassView* view = &views[classOf[ci]];
                 const rpc::Caller& c = u.callers[ci];
                 auto request = [&](std::size_t ti) {
                     return (service.empty() ? "any other service" : service) + arg + " from " +
