@@ -148,33 +148,54 @@ std::size_t actionIndex(rpc::Rule::Action a) {
     return a == rpc::Rule::Action::Allow ? 0 : a == rpc::Rule::Action::Ask ? 1 : 2;
 }
 
+// The summary of the deciding rules of the given targets (ascending), each decided.
+class Summary {
+public:
+    void add(std::size_t ti, const rpc::Rule& d) {
+        if (seen_ < 2)
+            out_.firstTargets[seen_++] = ti;
+        auto at = std::lower_bound(out_.deciders.begin(), out_.deciders.end(), d.range);
+        if ((at == out_.deciders.end() || *at != d.range) &&
+            (out_.deciders.size() <= kCoversShown || at != out_.deciders.end())) {
+            out_.deciders.insert(at, d.range);
+            if (out_.deciders.size() > kCoversShown + 1)
+                out_.deciders.pop_back();
+        }
+        for (std::size_t a = 0; a < 3; ++a)
+            if (out_.otherAction[a] == RuleView::kNone && actionIndex(d.action) != a) {
+                out_.otherAction[a] = ti;
+                out_.otherBy[a] = d.range;
+            }
+    }
+    const BroadSummary& get() const { return out_; }
+
+private:
+    BroadSummary out_;
+    std::size_t seen_ = 0;
+};
+
+// For * (withDom0) or @anyvm: targets [begin, end) that some rule decides.
 BroadSummary summarize(const rpc::Universe& u, const std::vector<const rpc::Rule*>& first,
                        bool withDom0, std::size_t begin, std::size_t end) {
     using T = rpc::Target::Kind;
-    BroadSummary out;
-    std::size_t seen = 0;
+    Summary s;
     for (std::size_t ti = begin; ti < end; ++ti) {
         const rpc::Target& t = u.targets[ti];
         bool dom0 = (t.kind == T::Qube && t.qube == 0) || t.kind == T::AdminVM;
         if ((dom0 && !withDom0) || !first[ti])
             continue;
-        if (seen < 2)
-            out.firstTargets[seen++] = ti;
-        const rpc::Rule& d = *first[ti];
-        auto at = std::lower_bound(out.deciders.begin(), out.deciders.end(), d.range);
-        if ((at == out.deciders.end() || *at != d.range) &&
-            (out.deciders.size() <= kCoversShown || at != out.deciders.end())) {
-            out.deciders.insert(at, d.range);
-            if (out.deciders.size() > kCoversShown + 1)
-                out.deciders.pop_back();
-        }
-        for (std::size_t a = 0; a < 3; ++a)
-            if (out.otherAction[a] == RuleView::kNone && actionIndex(d.action) != a) {
-                out.otherAction[a] = ti;
-                out.otherBy[a] = d.range;
-            }
+        s.add(ti, *first[ti]);
     }
-    return out;
+    return s.get();
+}
+
+// For a token that matches exactly these targets (ascending) for every caller.
+BroadSummary summarizeOver(const std::vector<const rpc::Rule*>& first,
+                           const std::vector<std::size_t>& targets) {
+    Summary s;
+    for (std::size_t ti : targets)
+        s.add(ti, *first[ti]); // the token's own line matches it: some rule decides
+    return s.get();
 }
 
 // The summary of targets [0, k) followed by that of [k, n): what summarize() gives for [0, n).
@@ -356,6 +377,9 @@ Walk walkView(const rpc::Evaluator& ev, const rpc::Universe& u, const std::strin
             changes.at(ti, m, w.ft.next[ti], *f);
     }
     ViewBuilder add(w.view, serial, serial);
+    // A @tag: or @type: target matches the same qubes for every caller: the lines that name
+    // one share the summary of its deciding rules, as broad targets do.
+    std::map<std::pair<rpc::Token::Kind, std::size_t>, BroadSummary> byToken;
     eachLine(
         ev, w.rules, factsOf,
         [&](Facts& f, const rpc::Rule& r, bool all) {
@@ -364,8 +388,22 @@ Walk walkView(const rpc::Evaluator& ev, const rpc::Universe& u, const std::strin
             add.broad(f, r, *w.broad[all]);
         },
         [&](Facts& f, const rpc::Rule& r) {
-            u.index.visit(r.target, [&](std::size_t ti) {
-                if (ti >= w.split && ev.matches(r.target, rep, u, ti))
+            const rpc::Token& t = r.target;
+            std::optional<std::size_t> number = t.kind == rpc::Token::Kind::Tag    ? t.tag
+                                                : t.kind == rpc::Token::Kind::Type ? t.type
+                                                                                   : std::nullopt;
+            if (number) {
+                auto [it, fresh] = byToken.try_emplace({t.kind, *number});
+                if (fresh) {
+                    std::vector<std::size_t> targets;
+                    u.index.visit(t, [&](std::size_t ti) { targets.push_back(ti); });
+                    it->second = summarizeOver(w.ft.first, targets);
+                }
+                add.broad(f, r, it->second);
+                return;
+            }
+            u.index.visit(t, [&](std::size_t ti) {
+                if (ti >= w.split && ev.matches(t, rep, u, ti))
                     add.target(f, r, ti, *w.ft.first[ti]); // r matches: some rule decides
             });
         });
