@@ -340,6 +340,32 @@ TEST_CASE("rule analysis per class: a rule that only lands a caller on itself ch
     CHECK_FALSE(to.has(DiagCode::RuleRedundant));
 }
 
+TEST_CASE("rule analysis: a @tag: or @type: target learns from every qube it names, the first "
+          "one too") {
+    // The lines naming one tag or type share one summary of their deciding rules per walk;
+    // a1 is the first qube of both tokens, and only there does another action decide.
+    for (const std::string& token : {std::string("@tag:x"), std::string("@type:AppVM")}) {
+        test::Checked c = test::checkText(kClassHead + "rpc my.Svc @anyvm -> a1 deny;\n" +
+                                          "rpc my.Svc vault -> " + token + " allow;\n" +
+                                          "rpc my.Svc vault -> " + token + " ask;\n");
+        INFO(c.rendered);
+        std::vector<std::string> overridden, shadowed;
+        for (const Diagnostic& d : c.diagnostics) {
+            if (d.code == DiagCode::RulePartlyOverridden)
+                overridden.push_back(std::to_string(d.range.begin.line) + " " + d.message);
+            if (d.code == DiagCode::RuleShadowedSame || d.code == DiagCode::RuleShadowed)
+                shadowed.push_back(std::to_string(d.range.begin.line) + " " + d.message);
+        }
+        REQUIRE(overridden.size() == 1);
+        CHECK(overridden[0].starts_with("9 "));
+        CHECK(overridden[0].ends_with("for example my.Svc from vault to a1"));
+        // The ask decides nothing: the allow before it takes a2 and a3, the deny a1.
+        REQUIRE(shadowed.size() == 1);
+        CHECK(shadowed[0].starts_with("10 "));
+        CHECK(c.has(DiagCode::RuleShadowed)); // another action (the deny) covers part of it
+    }
+}
+
 // The hubs share blocks of 64 nodes and build a block on a smaller one it contains; both
 // directions of that chain must give Z3 exactly the reachability the search finds. Sparse
 // groups with nested sides across three blocks; from each member of a group to each of its
