@@ -87,6 +87,7 @@ public:
             lists_.push_back(&it->first);
         return it->second;
     }
+    const std::vector<NodeId>& list(std::size_t id) const { return *lists_[id]; }
     void add(bool ask, const SourceRange& origin, std::size_t list,
              const std::vector<NodeId>& callers) {
         std::vector<NodeId>& to = blocks_[{ask, origin, list}];
@@ -186,11 +187,77 @@ public:
     }
 
 private:
+    struct Label {
+        bool ask;
+        SourceRange origin;
+        std::size_t list; // Blocks::intern
+    };
+    struct Override {
+        std::size_t bit;
+        NodeId node;
+        const rpc::Rule* rule;
+    };
+
+    // The labels `base` with each override's node moved into the label of its rule. found(bit,
+    // node): the index of the base label holding that landing, if any.
+    template <class Found>
+    std::vector<Label> overlay(const std::vector<Label>& base, const std::vector<Override>& moves,
+                               Found&& found, Blocks& blocks) {
+        std::map<std::pair<bool, SourceRange>, std::vector<NodeId>> own;
+        std::vector<std::size_t> changed;
+        for (const Override& m : moves) {
+            own[{m.bit == 1, m.rule->range}].push_back(m.node);
+            if (std::optional<std::size_t> li = found(m.bit, m.node)) {
+                removed_[m.bit][m.node] = 1;
+                changed.push_back(*li);
+            }
+        }
+        std::sort(changed.begin(), changed.end());
+        std::vector<Label> out;
+        for (std::size_t li = 0; li < base.size(); ++li) {
+            const Label& l = base[li];
+            auto extra = own.find({l.ask, l.origin});
+            if (extra == own.end() && !std::binary_search(changed.begin(), changed.end(), li)) {
+                out.push_back(l);
+                continue;
+            }
+            std::vector<NodeId> to;
+            for (NodeId n : blocks.list(l.list))
+                if (!removed_[l.ask ? 1 : 0][n])
+                    to.push_back(n);
+            if (extra != own.end()) {
+                to.insert(to.end(), extra->second.begin(), extra->second.end());
+                std::sort(to.begin(), to.end());
+                own.erase(extra);
+            }
+            if (!to.empty())
+                out.push_back({l.ask, l.origin, blocks.intern(std::move(to))});
+        }
+        for (auto& [label, to] : own) {
+            std::sort(to.begin(), to.end());
+            out.push_back({label.first, label.second, blocks.intern(std::move(to))});
+        }
+        for (const Override& m : moves)
+            removed_[m.bit][m.node] = 0;
+        return out;
+    }
+
+    // The landings of the classes of a walk whose @dispvm target one rule decides: the
+    // walk's with the targets up to @dispvm laid over them, the caller's own default
+    // disposable still open.
+    struct Head {
+        std::vector<Label> labels;
+        const rpc::Rule* ownDispvm[2] = {nullptr, nullptr}; // the first open landing per bit
+        std::size_t ownDispvmAt[2] = {0, 0};
+        std::vector<std::tuple<std::size_t, NodeId, std::size_t>> disposables; // (bit, node, at)
+    };
+
     // The classes of one shared walk (caller_classes.h) differ only in default_dispvm. The
     // targets after @dispvm decide alike for all of them: their landings are made once, with
-    // the caller's own default disposable left open. Each class then adds what reads its
-    // default_dispvm: the targets up to @dispvm (which precede every qube, so they come
-    // first), and that open disposable, unless a target before it landed there already.
+    // the caller's own default disposable left open. The targets up to @dispvm (which
+    // precede every qube, so they come first) are laid over them once per rule deciding
+    // @dispvm, and each class then resolves the open disposable, unless a target before it
+    // landed there already.
     void addWalk(const std::string& service, const std::string& arg, const ServiceNature& nature,
                  const std::vector<std::vector<std::size_t>>& classes,
                  const std::vector<std::size_t>& ks, Blocks& blocks) {
@@ -199,84 +266,94 @@ private:
         std::optional<std::size_t> dispvm = u_.index.dispvmTarget();
         std::size_t split = dispvm ? *dispvm + 1 : 0;
         landings(service, arg, rep, nature, false, first, split, u_.targets.size(), walk_, true);
-        struct Label {
-            bool ask;
-            SourceRange origin;
-            std::vector<NodeId> to;
-            std::size_t list;
-        };
         std::vector<Label> labels;
         for (auto& [label, to] : walk_.labels()) {
             for (NodeId n : to)
                 labelOf_[label.first ? 1 : 0][n] = labels.size();
-            std::size_t list = blocks.intern(to);
-            labels.push_back({label.first, label.second, std::move(to), list});
+            labels.push_back({label.first, label.second, blocks.intern(std::move(to))});
         }
+        std::map<const rpc::Rule*, Head> heads; // by the rule deciding @dispvm
         for (std::size_t k : ks) {
             const rpc::Caller& c = u_.callers[classes[k].front()];
-            if (split) {
-                std::vector<const rpc::Rule*> head(
-                    first.begin(), first.begin() + static_cast<std::ptrdiff_t>(split));
-                if (k != ks.front())
-                    head[*dispvm] = b_.evaluator->firstTwoFor(service, arg, c, u_, *dispvm).first;
-                landings(service, arg, c, nature, false, head, 0, split, class_, false);
-            }
-            // The class's own landings, by label; the walk's labels they take nodes from.
-            std::map<std::pair<bool, SourceRange>, std::vector<NodeId>> own;
-            std::vector<std::size_t> changed;
-            std::vector<std::pair<std::size_t, NodeId>> overridden;
-            auto take = [&](std::size_t bit, NodeId n, const rpc::Rule& r) {
-                own[{bit == 1, r.range}].push_back(n);
-                if (!walk_.origin[bit][n])
-                    return;
-                removed_[bit][n] = 1;
-                overridden.emplace_back(bit, n);
-                changed.push_back(labelOf_[bit][n]);
-            };
-            for (NodeId n : class_.touched)
-                for (std::size_t bit = 0; bit < 2; ++bit)
-                    if (class_.origin[bit][n])
-                        take(bit, n, *class_.origin[bit][n]);
+            const rpc::Rule* atDispvm = nullptr;
+            if (dispvm)
+                atDispvm = k == ks.front()
+                               ? first[*dispvm]
+                               : b_.evaluator->firstTwoFor(service, arg, c, u_, *dispvm).first;
+            auto [it, fresh] = heads.try_emplace(atDispvm);
+            if (fresh)
+                it->second =
+                    headOf(service, arg, c, nature, first, split, atDispvm, labels, blocks);
+            const Head& h = it->second;
+            std::vector<Override> own;
             std::optional<std::size_t> dvm = b_.evaluator->defaultDispvmOf(c);
-            if (dvm && (walk_.ownDispvm[0] || walk_.ownDispvm[1])) {
+            if (dvm && (h.ownDispvm[0] || h.ownDispvm[1])) {
                 NodeId n = nodeOf(b_.graph, *dvm, true);
-                for (std::size_t bit = 0; bit < 2; ++bit)
-                    if (walk_.ownDispvm[bit] && !class_.origin[bit][n] &&
-                        !(walk_.origin[bit][n] && walk_.at[bit][n] <= walk_.ownDispvmAt[bit]))
-                        take(bit, n, *walk_.ownDispvm[bit]);
+                for (std::size_t bit = 0; bit < 2; ++bit) {
+                    if (!h.ownDispvm[bit])
+                        continue;
+                    std::optional<std::size_t> at;
+                    for (const auto& [b, node, ti] : h.disposables)
+                        if (b == bit && node == n)
+                            at = ti;
+                    if (!at && walk_.origin[bit][n])
+                        at = walk_.at[bit][n];
+                    if (!at || *at > h.ownDispvmAt[bit])
+                        own.push_back({bit, n, h.ownDispvm[bit]});
+                }
             }
-            std::sort(changed.begin(), changed.end());
             std::vector<NodeId> members;
             for (std::size_t i : classes[k])
                 members.push_back(nodeOf(b_.graph, u_.callers[i].qube, u_.callers[i].disposable));
-            for (std::size_t li = 0; li < labels.size(); ++li) {
-                const Label& l = labels[li];
-                auto extra = own.find({l.ask, l.origin});
-                if (extra == own.end() && !std::binary_search(changed.begin(), changed.end(), li)) {
-                    blocks.add(l.ask, l.origin, l.list, members);
-                    continue;
+            auto held = [&](std::size_t bit, NodeId n) -> std::optional<std::size_t> {
+                for (std::size_t li = 0; li < h.labels.size(); ++li) {
+                    const std::vector<NodeId>& to = blocks.list(h.labels[li].list);
+                    if (h.labels[li].ask == (bit == 1) &&
+                        std::binary_search(to.begin(), to.end(), n))
+                        return li;
                 }
-                std::vector<NodeId> to;
-                for (NodeId n : l.to)
-                    if (!removed_[l.ask ? 1 : 0][n])
-                        to.push_back(n);
-                if (extra != own.end()) {
-                    to.insert(to.end(), extra->second.begin(), extra->second.end());
-                    std::sort(to.begin(), to.end());
-                    own.erase(extra);
-                }
-                if (!to.empty())
-                    blocks.add(l.ask, l.origin, blocks.intern(std::move(to)), members);
-            }
-            for (auto& [label, to] : own) {
-                std::sort(to.begin(), to.end());
-                blocks.add(label.first, label.second, blocks.intern(std::move(to)), members);
-            }
-            for (auto [bit, n] : overridden)
-                removed_[bit][n] = 0;
-            class_.clear();
+                return std::nullopt;
+            };
+            for (const Label& l : own.empty() ? h.labels : overlay(h.labels, own, held, blocks))
+                blocks.add(l.ask, l.origin, l.list, members);
         }
         walk_.clear();
+    }
+
+    Head headOf(const std::string& service, const std::string& arg, const rpc::Caller& c,
+                const ServiceNature& nature, const std::vector<const rpc::Rule*>& first,
+                std::size_t split, const rpc::Rule* atDispvm, const std::vector<Label>& labels,
+                Blocks& blocks) {
+        Head h;
+        if (split) {
+            std::vector<const rpc::Rule*> head(first.begin(),
+                                               first.begin() + static_cast<std::ptrdiff_t>(split));
+            head[split - 1] = atDispvm;
+            landings(service, arg, c, nature, false, head, 0, split, class_, true);
+        }
+        std::vector<Override> moves;
+        for (NodeId n : class_.touched)
+            for (std::size_t bit = 0; bit < 2; ++bit)
+                if (class_.origin[bit][n]) {
+                    moves.push_back({bit, n, class_.origin[bit][n]});
+                    if (b_.graph.nodes()[n].kind == Node::Kind::Disposables)
+                        h.disposables.emplace_back(bit, n, class_.at[bit][n]);
+                }
+        h.labels = overlay(
+            labels, moves,
+            [&](std::size_t bit, NodeId n) -> std::optional<std::size_t> {
+                if (!walk_.origin[bit][n])
+                    return std::nullopt;
+                return labelOf_[bit][n];
+            },
+            blocks);
+        for (std::size_t bit = 0; bit < 2; ++bit) {
+            const Landings& from = class_.ownDispvm[bit] ? class_ : walk_;
+            h.ownDispvm[bit] = from.ownDispvm[bit];
+            h.ownDispvmAt[bit] = from.ownDispvmAt[bit];
+        }
+        class_.clear();
+        return h;
     }
 
     // Lands caller c's decisions of targets [begin, end) (first: the deciding rule of each)
@@ -311,6 +388,11 @@ private:
                 continue;
             }
             std::size_t bit = r->action == rpc::Rule::Action::Ask ? 1 : 0;
+            if (shared && !r->redirect && r->action == rpc::Rule::Action::Allow &&
+                t.kind == rpc::Target::Kind::DispVM) {
+                openOwnDispvm(out, *r, 0, ti);
+                continue;
+            }
             if (shared && r->redirect && r->redirect->kind == rpc::Token::Kind::DispVM) {
                 openOwnDispvm(out, *r, bit, ti);
                 continue;
