@@ -3,6 +3,7 @@
 // deployed Qubes holds it, for `bulkhead audit`. The policy's shape: generator.h.
 // Above 4 MiB the qubes, flows and rules go into FILE.part-K.bh files that FILE.bh imports.
 #include "deployed.h"
+#include "firewall_state.h"
 #include "generator.h"
 
 #include <algorithm>
@@ -33,11 +34,17 @@ std::vector<std::string> chunks(const std::string& text) {
 }
 
 int usage(const char* why) {
-    std::cerr << "bulkhead-bench-gen: " << why
-              << "\nusage: bulkhead-bench-gen --qubes N [--flows M] [--rpc-rules R] [--seed S] "
-                 "[--sound] [--deployed DIR] -o FILE.bh\n  defaults: M = 10 N, R = 10 N, S = 1\n"
-                 "  --sound: only what `bulkhead check` accepts (exit 0), so compile runs\n"
-                 "  --deployed DIR: also DIR/policy.d/ and DIR/qubes.txt for bulkhead audit\n";
+    std::cerr
+        << "bulkhead-bench-gen: " << why
+        << "\nusage: bulkhead-bench-gen --qubes N [--flows M] [--rpc-rules R] [--seed S] "
+           "[--sound] [--deployed DIR [--no-firewall]] -o FILE.bh\n  defaults: M = 10 N, R = 10 N, "
+           "S = 1\n"
+           "  --sound: only what `bulkhead check` accepts (exit 0), so compile runs\n"
+           "  --deployed DIR: also the deployed system for bulkhead audit: DIR/policy.d/,\n"
+           "    DIR/qubes.txt, DIR/firewall/QUBE.rules (qvm-firewall --raw of each networked\n"
+           "    qube) and DIR/nft/NETQUBE.json (nft -j list ruleset of each net qube, loaded\n"
+           "    into a throw-away network namespace: needs root, else skipped with a notice)\n"
+           "  --no-firewall: --deployed without DIR/firewall/ and DIR/nft/\n";
     return 2;
 }
 
@@ -59,6 +66,10 @@ int main(int argc, char** argv) {
         std::string arg = argv[i];
         if (arg == "--sound") {
             o.sound = true;
+            continue;
+        }
+        if (arg == "--no-firewall") {
+            o.firewallState = false;
             continue;
         }
         if (i + 1 >= argc)
@@ -129,6 +140,16 @@ int main(int argc, char** argv) {
             std::cerr << "bulkhead-bench-gen: " << error << "\n";
             return 1;
         }
+        // From the policy as written, so the firewall state is what compile makes of it.
+        bench::FirewallStateResult fw;
+        if (o.firewallState)
+            fw = bench::writeFirewallState(o.out, o.deployedDir);
+        if (!fw.error.empty()) {
+            std::cerr << "bulkhead-bench-gen: " << fw.error << "\n";
+            return 1;
+        }
+        if (!fw.notice.empty())
+            std::cerr << "bulkhead-bench-gen: " << fw.notice << "\n";
     }
     return 0;
 }

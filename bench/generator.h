@@ -20,7 +20,8 @@ struct Options {
     // hold. Without it the policy has the findings a real one of that size would.
     bool sound = false;
     std::string out;
-    std::string deployedDir; // empty: no deployed-system inputs
+    std::string deployedDir;   // empty: no deployed-system inputs
+    bool firewallState = true; // with deployedDir: also DIR/firewall/ and DIR/nft/
 };
 
 // One qube as `qvm-ls --raw-data` shows it (docs/audit.md); "" where Qubes prints '-'.

@@ -76,13 +76,16 @@ growth_table() {
     for n in "${SIZES[@]}"; do
         local out="$work/out-$run-$n.txt" wall cpu rss status
         read -r wall cpu rss status < <("$run" "$n" "$out")
-        local rpc flows summary files=("$work/$kind-$n.bh")
+        local rpc flows summary fwread files=("$work/$kind-$n.bh")
         shopt -s nullglob
         files+=("$work/$kind-$n".part-*.bh)
         shopt -u nullglob
         rpc=$(cat "${files[@]}" | grep -c '^rpc ' || true)
         flows=$(cat "${files[@]}" | grep -cE '^(allow|deny) ' || true)
         summary=$(grep -oE '[0-9]+ (nodes|rules from [0-9]+ files), [0-9]+ (edges|nodes)|wrote [0-9]+ files' "$out" | head -n 1 || echo "?")
+        # audit: what it read from the firewall inputs, too
+        fwread=$(grep -oE '[0-9]+ firewall inputs, [0-9]+ network flows' "$out" | head -n 1 || true)
+        if [[ -n $fwread ]]; then summary="$summary; $fwread"; fi
         if [[ $status != ok ]]; then
             echo "| $n | $rpc | $flows | $status after ${wall} s | | ${cpu} s | | $(mb "$rss") | | |" >>"$results"
             break
@@ -123,8 +126,20 @@ run_compile_kernel() {
 }
 run_audit() {
     gen "$1" deployed --deployed "$work/deployed-$1"
-    measure "$2" "$BUILD/bulkhead" audit --policy-dir "$work/deployed-$1/policy.d" \
-        --inventory "$work/deployed-$1/qubes.txt"
+    local dir="$work/deployed-$1" fw=() f q
+    # Every firewall input the generator wrote (nft/ is missing when not run as root).
+    shopt -s nullglob
+    for f in "$dir"/nft/*.json; do
+        q=${f##*/}
+        fw+=(--nft-ruleset "${q%.json}=$f")
+    done
+    for f in "$dir"/firewall/*.rules; do
+        q=${f##*/}
+        fw+=(--qvm-firewall "${q%.rules}=$f")
+    done
+    shopt -u nullglob
+    measure "$2" "$BUILD/bulkhead" audit --policy-dir "$dir/policy.d" \
+        --inventory "$dir/qubes.txt" "${fw[@]}"
 }
 
 part_growth() {
@@ -147,13 +162,14 @@ part_growth() {
     else
         echo "compile with the kernel check: skipped (needs root)" >>"$results"
     fi
-    growth_table "audit (\`--deployed\`: the policy's rules as 10 policy.d files, the qubes as a qvm-ls inventory)" run_audit deployed
+    growth_table "audit (\`--deployed\`: the policy's rules as 10 policy.d files, the qubes as a qvm-ls inventory, and the firewall readers: each net qube's \`nft -j list ruleset\` and each networked qube's \`qvm-firewall --raw\` list)" run_audit deployed
 }
 
 part_import() {
     local lines=${IMPORT_LINES:-100000}
+    # policy.d only: the firewall state of 10,000 qubes is not read here
     "$BUILD/bulkhead-bench-gen" --qubes $((lines / 10)) --rpc-rules "$lines" \
-        --deployed "$work/import" -o "$work/import.bh"
+        --deployed "$work/import" --no-firewall -o "$work/import.bh"
     local l b rules median fastest rate mbs rss cpu
     read -r l b rules median fastest rate mbs rss cpu < <("$BUILD/bulkhead-bench-import" "$work/import/policy.d" 5)
     {

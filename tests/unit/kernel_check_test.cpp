@@ -200,6 +200,26 @@ TEST_CASE("base tables load into a throw-away namespace") {
                             << std::string(kernelCheckModeName(r.mode)));
 }
 
+TEST_CASE("the listing is numeric by default, and by name as plain `nft -j` prints it") {
+    if (!namespacesAvailable())
+        return;
+    // qubes-ipv4.nft's input chain: `iifgroup 2 meta l4proto icmp accept`.
+    auto icmpRule = [](const KernelCheckResult& r) {
+        for (const std::string& e : ruleExprs(r.rulesetJson, "ip", "qubes", "input"))
+            if (e.find("l4proto") != std::string::npos)
+                return e;
+        return std::string();
+    };
+    KernelCheckResult numeric = checkInThrowAwayNamespace(qubesBaseTables(), {});
+    REQUIRE_MESSAGE(numeric.loaded(), numeric.reason << numeric.errors());
+    CHECK(icmpRule(numeric).find(R"("right":1})") != std::string::npos);
+    KernelCheckOptions named;
+    named.numericListing = false;
+    KernelCheckResult names = checkInThrowAwayNamespace(qubesBaseTables(), {}, named);
+    REQUIRE_MESSAGE(names.loaded(), names.reason << names.errors());
+    CHECK(icmpRule(names).find(R"("right":"icmp"})") != std::string::npos);
+}
+
 TEST_CASE("a good ruleset loads on top of the base tables and reads back") {
     if (!namespacesAvailable())
         return;

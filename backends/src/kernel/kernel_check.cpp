@@ -233,9 +233,8 @@ json runChild(const std::vector<NftInput>& baseTables, const std::vector<NftInpu
     }
     result["mode"] = static_cast<int>(mode);
     if (result["status"] == "loaded" && options.listRuleset) {
-        // Numeric, so readers need no protocol or ICMP name tables.
-        kernel::NftContext nft(
-            kernel::NftContext::Options{.json = true, .numeric = true, .dryRun = false});
+        kernel::NftContext nft(kernel::NftContext::Options{
+            .json = true, .numeric = options.numericListing, .dryRun = false});
         kernel::NftRun list = nft.command("list ruleset");
         if (!list.ok) {
             result["status"] = "failed";

@@ -339,7 +339,8 @@ private:
                std::string(kNftInstallPath) +
                "\n"
                "if ! nft list chain ip qubes custom-forward | grep -q 'jump bulkhead-q2q'; then\n"
-               "    nft add rule ip qubes custom-forward jump bulkhead-q2q\nfi\n";
+               "    nft " +
+               std::string(kNftQ2qHook) + "\nfi\n";
     }
 
     const model::Policy& p_;

@@ -44,6 +44,9 @@ struct KernelCheckOptions {
     bool forceUserNamespace = false;
     // Read back `nft -j list ruleset` once everything loaded.
     bool listRuleset = true;
+    // List it as `nft -j -n` does (protocols, ICMP types and ct states as numbers, so readers
+    // need no name tables); false: as plain `nft -j list ruleset` prints it in a net qube.
+    bool numericListing = true;
     // Chunked loading (user namespace only): the first chunk size, in bytes of statement
     // text. A chunk the kernel still refuses with EMSGSIZE is halved, down to one statement.
     std::size_t chunkBytes = 64 * 1024;
@@ -70,7 +73,7 @@ struct KernelCheckResult {
     KernelCheckMode mode = KernelCheckMode::None;
     std::string reason;               // for NamespaceUnavailable and Failed
     std::vector<NftLoadReport> loads; // base tables then rulesets, as far as they got
-    std::string rulesetJson;          // `nft -j -n list ruleset` when Loaded and listRuleset
+    std::string rulesetJson;          // `nft -j [-n] list ruleset` when Loaded and listRuleset
     double milliseconds = 0;          // the whole check, fork to reap
     bool loaded() const { return status == Status::Loaded; }
     // Every failed load's errors, one after another.

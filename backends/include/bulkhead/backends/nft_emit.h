@@ -15,6 +15,10 @@ namespace bulkhead::backends {
 inline constexpr std::string_view kNftInstallPath = "/rw/config/bulkhead.nft";
 // Qubes' firewall service runs the executables here at start (qubes-formats.md §3.6).
 inline constexpr std::string_view kNftLoaderInstallPath = "/rw/config/qubes-firewall.d/50-bulkhead";
+// What the loader adds after the ruleset, once: Qubes' custom-forward chain consults
+// bulkhead-q2q (a chain of Qubes' table, so not part of the ruleset's own transaction).
+inline constexpr std::string_view kNftQ2qHook =
+    "add rule ip qubes custom-forward jump bulkhead-q2q";
 
 struct NftRuleset {
     std::string qube;   // the firewall qube
