@@ -139,11 +139,11 @@ private:
             std::vector<Piece> next;
             for (const Piece& a : accepted) {
                 for (const Piece& x : o.accept)
-                    for (const Piece& m : intersect({a}, {x.box}))
-                        next.push_back({m.box, prefer(a.site, x.site)});
+                    if (backends::overlaps(a.box, x.box))
+                        next.push_back({meet(a.box, x.box), prefer(a.site, x.site)});
                 for (const Piece& x : o.drop)
-                    for (const Piece& m : intersect({a}, {x.box}))
-                        dropped_.push_back({m.box, x.site});
+                    if (backends::overlaps(a.box, x.box))
+                        dropped_.push_back({meet(a.box, x.box), x.site});
             }
             accepted = std::move(next);
         }

@@ -5,6 +5,14 @@
 namespace bulkhead::cli::fw {
 namespace {
 
+std::string ipv4Text(U128 v) {
+    auto n = static_cast<std::uint32_t>(v);
+    return std::to_string(n >> 24) + "." + std::to_string((n >> 16) & 0xff) + "." +
+           std::to_string((n >> 8) & 0xff) + "." + std::to_string(n & 0xff);
+}
+
+} // namespace
+
 Box meet(const Box& a, const Box& b) {
     Box m;
     m.srcLo = std::max(a.srcLo, b.srcLo);
@@ -17,14 +25,6 @@ Box meet(const Box& a, const Box& b) {
     m.portHi = std::min(a.portHi, b.portHi);
     return m;
 }
-
-std::string ipv4Text(U128 v) {
-    auto n = static_cast<std::uint32_t>(v);
-    return std::to_string(n >> 24) + "." + std::to_string((n >> 16) & 0xff) + "." +
-           std::to_string((n >> 8) & 0xff) + "." + std::to_string(n & 0xff);
-}
-
-} // namespace
 
 std::vector<Box> clientPackets(U128 address) {
     std::vector<Box> out;

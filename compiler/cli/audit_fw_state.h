@@ -80,6 +80,8 @@ U128 ipv4Value(const std::array<std::uint8_t, 16>& bytes, bool lastFour);
 // first of its kind); pieces must not be empty.
 const Piece& example(const std::vector<Piece>& pieces);
 
+// The packets of both boxes (which overlap).
+Box meet(const Box& a, const Box& b);
 // Pieces of a inside b (a's sites), and of a outside every box of b.
 std::vector<Piece> intersect(const std::vector<Piece>& a, const std::vector<Box>& b);
 std::vector<Piece> subtractAll(const std::vector<Piece>& a, const std::vector<Box>& b);
