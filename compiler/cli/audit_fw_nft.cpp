@@ -112,6 +112,43 @@ private:
         return out;
     }
 
+    // The pieces of a chain by source address. Every packet audit follows comes from one
+    // client (clientPackets), so a piece meets only the pieces of its own source (and any
+    // with a source range): the forward hook tests those pairs, not all of them.
+    class BySource {
+    public:
+        explicit BySource(const std::vector<Piece>& pieces) : pieces_(pieces) {
+            for (std::size_t i = 0; i < pieces.size(); ++i) {
+                const Box& b = pieces[i].box;
+                (b.srcLo == b.srcHi ? single_[b.srcLo] : wide_).push_back(i);
+            }
+        }
+        // f(piece) for every piece overlapping box, in the order of the pieces.
+        template <class F> void meet(const Box& box, F&& f) const {
+            std::vector<std::size_t> candidates;
+            if (box.srcLo != box.srcHi) {
+                for (std::size_t i = 0; i < pieces_.size(); ++i)
+                    candidates.push_back(i);
+            } else {
+                auto it = single_.find(box.srcLo);
+                if (it != single_.end())
+                    candidates = it->second;
+                if (!wide_.empty()) {
+                    candidates.insert(candidates.end(), wide_.begin(), wide_.end());
+                    std::sort(candidates.begin(), candidates.end());
+                }
+            }
+            for (std::size_t i : candidates)
+                if (backends::overlaps(box, pieces_[i].box))
+                    f(pieces_[i]);
+        }
+
+    private:
+        const std::vector<Piece>& pieces_;
+        std::map<U128, std::vector<std::size_t>> single_; // ascending indices
+        std::vector<std::size_t> wide_;
+    };
+
     // The forward hook over these packets (after dnat, when given: its destination is what
     // the filter sees, the report keeps what the client sent).
     void decide(const std::vector<Box>& packets, const nft::Dnat* dnat) {
@@ -137,13 +174,14 @@ private:
                 .insert((c->policy == "drop" ? o.drop : o.accept).end(), o.rest.begin(),
                         o.rest.end());
             std::vector<Piece> next;
+            BySource accepts(o.accept), drops(o.drop);
             for (const Piece& a : accepted) {
-                for (const Piece& x : o.accept)
-                    if (backends::overlaps(a.box, x.box))
-                        next.push_back({meet(a.box, x.box), prefer(a.site, x.site)});
-                for (const Piece& x : o.drop)
-                    if (backends::overlaps(a.box, x.box))
-                        dropped_.push_back({meet(a.box, x.box), x.site});
+                accepts.meet(a.box, [&](const Piece& x) {
+                    next.push_back({meet(a.box, x.box), prefer(a.site, x.site)});
+                });
+                drops.meet(a.box, [&](const Piece& x) {
+                    dropped_.push_back({meet(a.box, x.box), x.site});
+                });
             }
             accepted = std::move(next);
         }
