@@ -154,24 +154,32 @@ public:
     void add(std::size_t ti, const rpc::Rule& d) {
         if (seen_ < 2)
             out_.firstTargets[seen_++] = ti;
-        auto at = std::lower_bound(out_.deciders.begin(), out_.deciders.end(), d.range);
-        if ((at == out_.deciders.end() || *at != d.range) &&
-            (out_.deciders.size() <= kCoversShown || at != out_.deciders.end())) {
-            out_.deciders.insert(at, d.range);
-            if (out_.deciders.size() > kCoversShown + 1)
-                out_.deciders.pop_back();
+        // Most targets change nothing once the list is full and every action has its
+        // first other: look before searching (asked for every target of a token).
+        bool full = out_.deciders.size() == kCoversShown + 1;
+        if (!full || d.range < out_.deciders.back()) {
+            auto at = std::lower_bound(out_.deciders.begin(), out_.deciders.end(), d.range);
+            if ((at == out_.deciders.end() || *at != d.range) &&
+                (!full || at != out_.deciders.end())) {
+                out_.deciders.insert(at, d.range);
+                if (out_.deciders.size() > kCoversShown + 1)
+                    out_.deciders.pop_back();
+            }
         }
+        if (othersDone_ == 3)
+            return;
         for (std::size_t a = 0; a < 3; ++a)
             if (out_.otherAction[a] == RuleView::kNone && actionIndex(d.action) != a) {
                 out_.otherAction[a] = ti;
                 out_.otherBy[a] = d.range;
+                ++othersDone_;
             }
     }
     const BroadSummary& get() const { return out_; }
 
 private:
     BroadSummary out_;
-    std::size_t seen_ = 0;
+    std::size_t seen_ = 0, othersDone_ = 0;
 };
 
 // For * (withDom0) or @anyvm: targets [begin, end) that some rule decides.
