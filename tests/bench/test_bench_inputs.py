@@ -9,10 +9,12 @@
   the ruleset `bulkhead compile` emits for the larger flow list.
 Usage: test_bench_inputs.py BULKHEAD BENCH_GEN SOURCE_DIR"""
 import re
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from checks import expect, failures, run  # noqa: E402
 
 bulkhead, gen, source = sys.argv[1], sys.argv[2], Path(sys.argv[3])
 corpus = source.parent / "shared" / "corpus" / "qubes-policy"
@@ -20,17 +22,6 @@ sys.path.insert(0, str(source / "bench" / "kernel"))
 import flows  # noqa: E402
 import run_kernel  # noqa: E402
 
-failures = []
-
-
-def run(*argv):
-    return subprocess.run([str(a) for a in argv], capture_output=True, text=True, timeout=600)
-
-
-def expect(ok, what):
-    if not ok:
-        failures.append(what)
-        print("FAIL:", what)
 
 
 with tempfile.TemporaryDirectory() as tmp:

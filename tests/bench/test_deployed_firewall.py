@@ -14,23 +14,14 @@ Loading the rulesets needs root and a network namespace: without them the
 generator skips DIR/nft/ and this test prints SKIPPED (exit 77).
 Usage: test_deployed_firewall.py BULKHEAD BENCH_GEN"""
 import re
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from checks import expect, failures, run  # noqa: E402
+
 bulkhead, gen = sys.argv[1], sys.argv[2]
-failures = []
-
-
-def run(*argv):
-    return subprocess.run([str(a) for a in argv], capture_output=True, text=True, timeout=600)
-
-
-def expect(ok, what):
-    if not ok:
-        failures.append(what)
-        print("FAIL:", what)
 
 
 def files(directory):
