@@ -42,10 +42,12 @@ std::vector<rpc::Landing> adminSubject(const rpc::System& sys, const rpc::Caller
 // rule of the first target that gives it, which is the edge seal() kept when every caller
 // was evaluated. Bit 0: plain, bit 1: ask.
 struct Landings {
-    explicit Landings(std::size_t nodes)
-        : made(nodes, 0), origin{std::vector<const rpc::Rule*>(nodes, nullptr),
-                                 std::vector<const rpc::Rule*>(nodes, nullptr)},
-          at{std::vector<std::size_t>(nodes, 0), std::vector<std::size_t>(nodes, 0)} {}
+    explicit Landings(std::size_t nodes) : made(nodes, 0) {
+        for (std::size_t bit = 0; bit < 2; ++bit) {
+            origin[bit].assign(nodes, nullptr);
+            at[bit].assign(nodes, 0);
+        }
+    }
 
     std::vector<std::uint8_t> made;          // by node: has a landing
     std::vector<const rpc::Rule*> origin[2]; // [bit][node]: the deciding rule
@@ -123,13 +125,12 @@ private:
 class RpcGroups {
 public:
     RpcGroups(const model::Policy& p, Built& b, const rpc::Universe& u)
-        : p_(p), b_(b), u_(u), walk_(b.graph.nodes().size()),
-          class_(b.graph.nodes().size()), labelOf_{std::vector<std::size_t>(b.graph.nodes().size(),
-                                                                            0),
-                                                   std::vector<std::size_t>(b.graph.nodes().size(),
-                                                                            0)},
-          removed_{std::vector<std::uint8_t>(b.graph.nodes().size(), 0),
-                   std::vector<std::uint8_t>(b.graph.nodes().size(), 0)} {}
+        : p_(p), b_(b), u_(u), walk_(b.graph.nodes().size()), class_(b.graph.nodes().size()) {
+        for (std::size_t bit = 0; bit < 2; ++bit) {
+            labelOf_[bit].assign(b.graph.nodes().size(), 0);
+            removed_[bit].assign(b.graph.nodes().size(), 0);
+        }
+    }
 
     // shared: sharedWalks() of the classes.
     void add(const std::string& service, const std::string& arg,
