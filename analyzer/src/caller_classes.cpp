@@ -31,10 +31,11 @@ public:
         }
     }
 
-    Key of(std::size_t i, bool withDefaultDispvm) const {
+    // withName: a caller some rule names gets a key of its own.
+    Key of(std::size_t i, bool withDefaultDispvm, bool withName = true) const {
         const Caller& c = u_.callers[i];
         const SystemQube& q = ev_.info(c);
-        bool alone = !c.disposable && named_[c.qube];
+        bool alone = withName && !c.disposable && named_[c.qube];
         std::string type = c.disposable ? std::string("DispVM") : q.type;
         if (!types_.count(type))
             type.clear();
@@ -76,6 +77,37 @@ std::vector<std::size_t> sharedWalks(const Evaluator& ev, const std::string& ser
     std::vector<std::size_t> out;
     for (std::size_t k = 0; k < classes.size(); ++k)
         out.push_back(first.emplace(keys.of(classes[k].front(), false), k).first->second);
+    return out;
+}
+
+struct WalkFirsts::Keys {
+    ClassKeys keys;
+    std::map<Key, std::size_t> ids;
+};
+
+WalkFirsts::WalkFirsts(const Evaluator& ev, const std::string& service, const std::string& argument,
+                       const Universe& u)
+    : ev_(ev), service_(service), argument_(argument), u_(u),
+      keys_(std::make_unique<Keys>(Keys{ClassKeys(ev, service, u), {}})) {}
+
+WalkFirsts::~WalkFirsts() = default;
+
+Evaluator::FirstTwo WalkFirsts::of(std::size_t caller) {
+    const Caller& c = u_.callers[caller];
+    if (!c.disposable && c.qube == 0) // dom0 calls as @adminvm, which no key holds
+        return ev_.firstTwoMatches(service_, argument_, c, u_);
+    Key key = keys_->keys.of(caller, false, false);
+    std::size_t id = keys_->ids.emplace(std::move(key), keys_->ids.size()).first->second;
+    auto [it, fresh] = byKey_.try_emplace(id);
+    if (fresh)
+        it->second = ev_.firstTwoByClass(service_, argument_, c, u_);
+    Evaluator::FirstTwo out = it->second;
+    ev_.addOwnRules(out, service_, argument_, c, u_);
+    // The key leaves default_dispvm out: the @dispvm target, the one that reads it, is
+    // this caller's own.
+    if (std::optional<std::size_t> dispvm = u_.index.dispvmTarget())
+        std::tie(out.first[*dispvm], out.next[*dispvm]) =
+            ev_.firstTwoFor(service_, argument_, c, u_, *dispvm);
     return out;
 }
 

@@ -7,6 +7,8 @@
 // which each caller drops only its own node.
 #include "rpc_eval.h"
 
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -23,5 +25,26 @@ std::vector<std::vector<std::size_t>> callerClasses(const Evaluator& ev, const s
 std::vector<std::size_t> sharedWalks(const Evaluator& ev, const std::string& service,
                                      const Universe& u,
                                      const std::vector<std::vector<std::size_t>>& classes);
+
+// The deciding rules (Evaluator::FirstTwo) for the representatives of the walks of one service
+// and argument. Most walks are of callers some rule names, each alone in its class; without
+// its name, such a caller is matched like every caller of the same key: the matches of that
+// key are walked once, and each caller lays only its own rules over them.
+class WalkFirsts {
+public:
+    WalkFirsts(const Evaluator& ev, const std::string& service, const std::string& argument,
+               const Universe& u);
+    ~WalkFirsts();
+    // caller: an index into u.callers.
+    Evaluator::FirstTwo of(std::size_t caller);
+
+private:
+    struct Keys;
+    const Evaluator& ev_;
+    std::string service_, argument_;
+    const Universe& u_;
+    std::unique_ptr<Keys> keys_;
+    std::map<std::size_t, Evaluator::FirstTwo> byKey_; // by Keys::anonymous
+};
 
 } // namespace bulkhead::analyzer::rpc

@@ -160,8 +160,9 @@ public:
             std::map<std::size_t, std::vector<std::size_t>> walks; // classes by shared walk
             for (std::size_t k = 0; k < classes.size(); ++k)
                 walks[shared[k]].push_back(k);
+            rpc::WalkFirsts firsts(*b_.evaluator, service, arg, u_);
             for (const auto& entry : walks)
-                addWalk(service, arg, nature, classes, entry.second, blocks);
+                addWalk(service, arg, nature, classes, entry.second, firsts, blocks);
         }
         blocks.each([&](bool ask, const SourceRange& origin, const std::vector<NodeId>& to,
                         const std::vector<NodeId>& callers) {
@@ -261,9 +262,9 @@ private:
     // landed there already.
     void addWalk(const std::string& service, const std::string& arg, const ServiceNature& nature,
                  const std::vector<std::vector<std::size_t>>& classes,
-                 const std::vector<std::size_t>& ks, Blocks& blocks) {
+                 const std::vector<std::size_t>& ks, rpc::WalkFirsts& firsts, Blocks& blocks) {
         const rpc::Caller& rep = u_.callers[classes[ks.front()].front()];
-        std::vector<const rpc::Rule*> first = b_.evaluator->firstMatches(service, arg, rep, u_);
+        std::vector<const rpc::Rule*> first = firsts.of(classes[ks.front()].front()).first;
         std::optional<std::size_t> dispvm = u_.index.dispvmTarget();
         std::size_t split = dispvm ? *dispvm + 1 : 0;
         landings(service, arg, rep, nature, false, first, split, u_.targets.size(), walk_, true);

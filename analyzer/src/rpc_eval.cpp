@@ -529,10 +529,50 @@ std::vector<const Rule*> Evaluator::firstMatches(const std::string& service,
 Evaluator::FirstTwo Evaluator::firstTwoMatches(const std::string& service,
                                                const std::string& argument, const Caller& caller,
                                                const Universe& u) const {
+    return firstTwoOver(forCaller(service, argument, caller, nullptr), caller, u);
+}
+
+Evaluator::FirstTwo Evaluator::firstTwoByClass(const std::string& service,
+                                               const std::string& argument, const Caller& caller,
+                                               const Universe& u) const {
+    std::vector<const Rule*> rules = forCaller(service, argument, caller, nullptr);
+    std::erase_if(rules, [](const Rule* r) { return r->source.kind == Token::Kind::Name; });
+    return firstTwoOver(rules, caller, u);
+}
+
+void Evaluator::addOwnRules(FirstTwo& byClass, const std::string& service,
+                            const std::string& argument, const Caller& caller,
+                            const Universe& u) const {
+    // Each rule goes into the order of the rules already matched: before the first, it
+    // decides, and the old first is next unless it is of the same line; after it, it is
+    // next if it comes before the old next and is of another line.
+    for (const Rule* r : forCaller(service, argument, caller, nullptr)) {
+        if (r->source.kind != Token::Kind::Name)
+            continue;
+        u.index.visit(r->target, [&](std::size_t i) {
+            if (!matches(r->target, caller, u, i))
+                return;
+            const Rule*& first = byClass.first[i];
+            const Rule*& next = byClass.next[i];
+            if (!first) {
+                first = r;
+            } else if (r < first) { // rules_ is in policy order
+                if (first->range != r->range)
+                    next = first;
+                first = r;
+            } else if (r->range != first->range && (!next || r < next)) {
+                next = r;
+            }
+        });
+    }
+}
+
+Evaluator::FirstTwo Evaluator::firstTwoOver(const std::vector<const Rule*>& rules,
+                                            const Caller& caller, const Universe& u) const {
     std::size_t n = u.targets.size();
     FirstTwo out{std::vector<const Rule*>(n, nullptr), std::vector<const Rule*>(n, nullptr)};
     OpenTargets open(n); // open: still missing its next rule of another line
-    for (const Rule* r : forCaller(service, argument, caller, nullptr)) {
+    for (const Rule* r : rules) {
         if (open.done())
             break;
         open.offer(r->target, u.index, [&](std::size_t i) {

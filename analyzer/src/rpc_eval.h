@@ -185,6 +185,14 @@ public:
     };
     FirstTwo firstTwoMatches(const std::string& service, const std::string& argument,
                              const Caller& caller, const Universe& u) const;
+    // firstTwoMatches in two steps: without the rules whose source names the caller (what
+    // every caller of its class but for its name gets, caller_classes.h: WalkFirsts), then
+    // those rules laid over that answer. The second step costs only the targets the caller's
+    // own rules name.
+    FirstTwo firstTwoByClass(const std::string& service, const std::string& argument,
+                             const Caller& caller, const Universe& u) const;
+    void addOwnRules(FirstTwo& byClass, const std::string& service, const std::string& argument,
+                     const Caller& caller, const Universe& u) const;
     // The same for target ti alone (a class that shares another's walk redoes its @dispvm
     // target with it, caller_classes.h).
     std::pair<const Rule*, const Rule*> firstTwoFor(const std::string& service,
@@ -233,6 +241,8 @@ public:
 
 private:
     bool sourceMatches(const Token& t, const Caller& c) const;
+    FirstTwo firstTwoOver(const std::vector<const Rule*>& rules, const Caller& caller,
+                          const Universe& u) const;
     bool ruleApplies(const Rule& r, const std::string& service, const std::string& argument) const;
     std::vector<Landing> askTargets(const std::string& service, const std::string& argument,
                                     const Caller& caller, const SourceRange* skip,

@@ -364,10 +364,10 @@ struct Walk {
 // members: the callers of every class of the walk, its first class's first.
 Walk walkView(const rpc::Evaluator& ev, const rpc::Universe& u, const std::string& service,
               const std::string& arg, const std::vector<std::size_t>& members,
-              const std::vector<Facts*>& factsOf, std::size_t serial) {
+              rpc::WalkFirsts& firsts, const std::vector<Facts*>& factsOf, std::size_t serial) {
     Walk w;
     const rpc::Caller& rep = u.callers[members.front()];
-    w.ft = ev.firstTwoMatches(service, arg, rep, u);
+    w.ft = firsts.of(members.front());
     w.rules = ev.forCaller(service, arg, rep, nullptr);
     if (auto dispvm = u.index.dispvmTarget())
         w.split = *dispvm + 1;
@@ -497,11 +497,12 @@ void analyzeRpcRules(const model::Policy& policy, const Built& built, Diagnostic
             for (std::size_t k = 0; k < classes.size(); ++k)
                 walks[shared[k]].push_back(k);
             std::vector<ClassView> views(classes.size());
+            rpc::WalkFirsts firsts(ev, service, arg, u);
             for (const auto& [walked, ks] : walks) {
                 std::vector<std::size_t> members;
                 for (std::size_t k : ks)
                     members.insert(members.end(), classes[k].begin(), classes[k].end());
-                Walk w = walkView(ev, u, service, arg, members, factsOf, serial++);
+                Walk w = walkView(ev, u, service, arg, members, firsts, factsOf, serial++);
                 for (std::size_t k : ks)
                     views[k] = classView(ev, u, service, arg, w, classes[k], k == walked, factsOf,
                                          serial++);
