@@ -69,12 +69,35 @@ struct Landings {
     // The landings by (needs-ask, origin), each list ascending.
     std::map<std::pair<bool, SourceRange>, std::vector<NodeId>> labels() const {
         std::map<std::pair<bool, SourceRange>, std::vector<NodeId>> out;
-        for (NodeId to : touched)
-            for (std::size_t bit = 0; bit < 2; ++bit)
-                if (origin[bit][to])
-                    out[{bit == 1, origin[bit][to]->range}].push_back(to);
-        for (auto& entry : out)
-            std::sort(entry.second.begin(), entry.second.end());
+        // Neighbouring nodes mostly have the same deciding rule: its list is kept at hand.
+        const rpc::Rule* last[2] = {nullptr, nullptr};
+        std::vector<NodeId>* list[2] = {nullptr, nullptr};
+        for (NodeId to : ascending())
+            for (std::size_t bit = 0; bit < 2; ++bit) {
+                const rpc::Rule* r = origin[bit][to];
+                if (!r)
+                    continue;
+                if (r != last[bit]) {
+                    last[bit] = r;
+                    list[bit] = &out[{bit == 1, r->range}];
+                }
+                list[bit]->push_back(to);
+            }
+        return out;
+    }
+    // The touched nodes in ascending order: a walk lands on most nodes, and a scan of `made`
+    // puts them in order in linear time; a few are sorted.
+    std::vector<NodeId> ascending() const {
+        std::vector<NodeId> out;
+        if (touched.size() * 16 < made.size()) {
+            out = touched;
+            std::sort(out.begin(), out.end());
+            return out;
+        }
+        out.reserve(touched.size());
+        for (std::size_t n = 0; n < made.size(); ++n)
+            if (made[n])
+                out.push_back(static_cast<NodeId>(n));
         return out;
     }
 };
