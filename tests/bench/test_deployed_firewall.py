@@ -7,7 +7,7 @@ it (bench/firewall_state.h, docs/performance.md), and it is the network the poli
 - audit reads every file (exit 0 or 1, no BH1307, the inputs counted in its summary);
 - audit with the policy as --intent finds no firewall drift: for every qube the firewall
   inputs decide, the packets the deployed rulesets let through are exactly those the policy
-  permits. Two edits of the policy prove the comparison sees the flows: a qube-to-qube allow
+  permits; the same for the qvm-firewall lists alone, none of whose lines is dead (BH1310). Two edits of the policy prove the comparison sees the flows: a qube-to-qube allow
   taken out is reported as let through by the deployed ruleset, and a new allow between two
   qubes the policy keeps apart is reported as dropped.
 Loading the rulesets needs root and a network namespace: without them the
@@ -92,6 +92,17 @@ with tempfile.TemporaryDirectory() as tmp:
     same = audit(deployed, "--intent", tmp / "a.bh")
     expect(same.returncode in (0, 1), f"audit --intent exit {same.returncode}\n{same.stderr[-3000:]}")
     expect(drift(same) == [], f"firewall drift against the policy itself: {drift(same)[:5]}")
+    # The qvm-firewall lists alone (compile's, tidied: qube addresses joined into prefixes,
+    # covered lines left out) decide every packet as the policy does, and none of their
+    # lines is dead.
+    lists = run(bulkhead, "audit", "--policy-dir", deployed / "policy.d", "--legacy-dir",
+                deployed / "none", "--inventory", deployed / "qubes.txt", "--intent", tmp / "a.bh",
+                *[a for f in sorted((deployed / "firewall").glob("*.rules"))
+                  for a in ("--qvm-firewall", f"{f.stem}={f}")])
+    expect(lists.returncode in (0, 1), f"audit of the lists exit {lists.returncode}")
+    expect(drift(lists) == [], f"qvm-firewall lists against the policy: {drift(lists)[:5]}")
+    expect("BH1310" not in lists.stderr, "a qvm-firewall line that never applies:\n" +
+           "\n".join(line for line in lists.stderr.splitlines() if "BH1310" in line)[:2000])
 
     # A qube-to-qube allow whose pair no other allow names, taken out of the policy: the
     # deployed ruleset of their net qube still lets it through.
