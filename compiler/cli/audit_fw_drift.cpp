@@ -70,31 +70,52 @@ std::optional<SourceRange> policyLine(const model::Policy& intent, model::QubeId
     return std::nullopt;
 }
 
-// Packets to a qube that another net qube serves are decided there, not by this ruleset.
-std::vector<Piece> comparable(const model::Policy& p, const fw::FirewallState& s,
-                              std::vector<Piece> pieces) {
-    if (s.qvmFirewall)
-        return pieces;
-    std::optional<model::QubeId> f = p.findQube(s.firewallQube);
-    std::vector<Box> elsewhere;
-    for (model::QubeId q = 1; q < p.qubes.size(); ++q)
-        if (auto a = clientAddress(p, q); a && p.qubes[q].netvm != f) {
-            Box b;
-            b.srcHi = 0xffffffffu;
-            b.addrLo = b.addrHi = *a;
-            elsewhere.push_back(b);
-        }
-    return fw::subtractAll(pieces, backends::disjoint(elsewhere));
-}
+// What each deployed state is compared on, worked out once per state (a net qube's
+// ruleset serves many qubes): each client's decision, and the addresses of the qubes another
+// net qube serves, whose packets are decided there, not by this ruleset.
+class Comparable {
+public:
+    explicit Comparable(const model::Policy& deployed) : p_(deployed) {}
 
-void compare(const model::Policy& intent, model::QubeId iq, const model::Policy& deployed,
+    const fw::Decision& decision(const fw::FirewallState& s, U128 client) {
+        return decisions_.of(s, client);
+    }
+
+    std::vector<Piece> of(const fw::FirewallState& s, std::vector<Piece> pieces) {
+        if (s.qvmFirewall)
+            return pieces;
+        auto [it, fresh] = elsewhere_.try_emplace(&s);
+        if (fresh) {
+            std::optional<model::QubeId> f = p_.findQube(s.firewallQube);
+            std::vector<Box> boxes;
+            for (model::QubeId q = 1; q < p_.qubes.size(); ++q)
+                if (auto a = clientAddress(p_, q); a && p_.qubes[q].netvm != f) {
+                    Box b;
+                    b.srcHi = 0xffffffffu;
+                    b.addrLo = b.addrHi = *a;
+                    boxes.push_back(b);
+                }
+            it->second = backends::disjoint(std::move(boxes));
+        }
+        return fw::subtractAll(pieces, it->second);
+    }
+
+private:
+    const model::Policy& p_;
+    DecisionIndex decisions_;
+    std::map<const fw::FirewallState*, std::vector<Box>> elsewhere_;
+};
+
+void compare(const model::Policy& intent, model::QubeId iq, Comparable& deployed,
              const fw::FirewallState& s, const fw::FirewallState& want, U128 a,
              DiagnosticSink& sink) {
-    fw::Decision have = decisionFor(s, a), wanted = decisionFor(want, a);
+    const fw::Decision& have = deployed.decision(s, a);
+    ClientDecisions wantedByClient(want);
+    const fw::Decision& wanted = wantedByClient.of(a);
     std::vector<Piece> more =
-        comparable(deployed, s, fw::subtractAll(have.accepted, fw::boxesOf(wanted.accepted)));
+        deployed.of(s, fw::subtractAll(have.accepted, fw::boxesOf(wanted.accepted)));
     std::vector<Piece> less =
-        comparable(deployed, s, fw::subtractAll(wanted.accepted, fw::boxesOf(have.accepted)));
+        deployed.of(s, fw::subtractAll(wanted.accepted, fw::boxesOf(have.accepted)));
     // One finding per deployed line, with its first packet.
     std::map<std::size_t, std::vector<Piece>> opened, closed;
     for (const Piece& x : more)
@@ -138,6 +159,7 @@ void reportFirewallDrift(const model::Policy& intent, const model::Policy& deplo
     if (states.empty())
         return;
     backends::NetPlan plan = backends::planNetwork(intent);
+    Comparable comparable(deployed);
     for (const backends::QvmFirewallRules& r : backends::emitQvmFirewall(intent, plan)) {
         std::optional<model::QubeId> iq = intent.findQube(r.qube);
         std::optional<model::QubeId> dq = deployed.findQube(r.qube);
@@ -154,7 +176,7 @@ void reportFirewallDrift(const model::Policy& intent, const model::Policy& deplo
         std::optional<fw::FirewallState> want =
             fw::evaluateQvmFirewall(file, sources, r.qube, *a, sink);
         if (want)
-            compare(intent, *iq, deployed, *s, *want, *a, sink);
+            compare(intent, *iq, comparable, *s, *want, *a, sink);
     }
 }
 

@@ -20,18 +20,34 @@ Box addressBox(U128 src, U128 lo, U128 hi) {
     return b;
 }
 
-// Pieces of a client's packets to addresses outside the qubes (and, when asked, outside
-// Qubes' DNS addresses too).
-std::vector<Piece> outside(const model::Policy& p, const std::vector<Piece>& pieces, U128 src,
-                           bool withoutDns) {
-    std::vector<Box> cut;
-    for (model::QubeId q = 1; q < p.qubes.size(); ++q)
-        if (auto a = clientAddress(p, q))
-            cut.push_back(addressBox(src, *a, *a));
-    if (withoutDns)
+// Addresses a client's packets to the outside never go to: the qubes' (and, for DNS,
+// Qubes' DNS addresses too), ascending and each once, made once for every client.
+struct Inside {
+    std::vector<U128> qubes, qubesAndDns;
+
+    explicit Inside(const model::Policy& p) {
+        for (model::QubeId q = 1; q < p.qubes.size(); ++q)
+            if (auto a = clientAddress(p, q))
+                qubes.push_back(*a);
+        qubesAndDns = qubes;
         for (U128 a : fw::qubesDnsAddresses())
-            cut.push_back(addressBox(src, a, a));
-    return fw::subtractAll(pieces, backends::disjoint(cut));
+            qubesAndDns.push_back(a);
+        for (std::vector<U128>* v : {&qubes, &qubesAndDns}) {
+            std::sort(v->begin(), v->end());
+            v->erase(std::unique(v->begin(), v->end()), v->end());
+        }
+    }
+};
+
+// Pieces of a client's packets to addresses outside `inside` (the boxes, one per address,
+// in the order backends::disjoint gives them).
+std::vector<Piece> outside(const std::vector<U128>& inside, const std::vector<Piece>& pieces,
+                           U128 src) {
+    std::vector<Box> cut;
+    cut.reserve(inside.size());
+    for (U128 a : inside)
+        cut.push_back(addressBox(src, a, a));
+    return fw::subtractAll(pieces, cut);
 }
 
 std::string where(const fw::FirewallState& s, std::size_t site) {
@@ -48,8 +64,8 @@ const Piece* holding(const std::vector<Piece>& pieces, const Box& b) {
     return nullptr;
 }
 
-void dnsOpen(const model::Policy& p, model::QubeId c, const fw::FirewallState& s, U128 a,
-             const fw::Decision& d, DiagnosticSink& sink) {
+void dnsOpen(const model::Policy& p, const Inside& inside, model::QubeId c,
+             const fw::FirewallState& s, U128 a, const fw::Decision& d, DiagnosticSink& sink) {
     std::vector<Box> dns;
     for (unsigned proto : {6u, 17u}) {
         Box b = addressBox(a, 0, kAllV4);
@@ -57,7 +73,7 @@ void dnsOpen(const model::Policy& p, model::QubeId c, const fw::FirewallState& s
         b.portLo = b.portHi = 53;
         dns.push_back(b);
     }
-    std::vector<Piece> open = outside(p, fw::intersect(d.accepted, dns), a, true);
+    std::vector<Piece> open = outside(inside.qubesAndDns, fw::intersect(d.accepted, dns), a);
     for (const Piece& x : open) {
         // DNS reaches these addresses; is other traffic of the same protocol to them refused?
         Box same = addressBox(a, x.box.addrLo, x.box.addrHi);
@@ -93,12 +109,12 @@ void reportIcmp(const model::Policy& p, model::QubeId c, const fw::FirewallState
               "proto=icmp with dst4=)");
 }
 
-void icmpOpen(const model::Policy& p, model::QubeId c, const fw::FirewallState& s, U128 a,
-              const fw::Decision& d, DiagnosticSink& sink) {
+void icmpOpen(const model::Policy& p, const Inside& inside, model::QubeId c,
+              const fw::FirewallState& s, U128 a, const fw::Decision& d, DiagnosticSink& sink) {
     Box icmp = addressBox(a, 0, kAllV4);
     icmp.protoLo = icmp.protoHi = 1;
     icmp.portHi = 255;
-    std::vector<Piece> open = outside(p, fw::intersect(d.accepted, {icmp}), a, false);
+    std::vector<Piece> open = outside(inside.qubes, fw::intersect(d.accepted, {icmp}), a);
     // Where does anything but ICMP go?
     std::vector<Box> reached;
     for (const Piece& x : d.accepted)
@@ -160,7 +176,8 @@ void deadRules(const fw::FirewallState& s, DiagnosticSink& sink) {
     }
 }
 
-void notApplied(const model::Policy& p, const std::vector<fw::FirewallState>& states,
+void notApplied(const model::Policy& p, const Inside& inside,
+                const std::vector<fw::FirewallState>& states, DecisionIndex& decisions,
                 DiagnosticSink& sink) {
     for (const fw::FirewallState& list : states) {
         if (!list.qvmFirewall)
@@ -181,11 +198,12 @@ void notApplied(const model::Policy& p, const std::vector<fw::FirewallState>& st
         std::optional<U128> a = c ? clientAddress(p, *c) : std::nullopt;
         if (!enforced || enforced == &list || !a)
             continue;
-        fw::Decision want = decisionFor(list, *a), have = decisionFor(*enforced, *a);
+        const fw::Decision& want = decisions.of(list, *a);
+        const fw::Decision& have = decisions.of(*enforced, *a);
         std::vector<Piece> more =
-            outside(p, fw::subtractAll(have.accepted, fw::boxesOf(want.accepted)), *a, false);
+            outside(inside.qubes, fw::subtractAll(have.accepted, fw::boxesOf(want.accepted)), *a);
         std::vector<Piece> less =
-            outside(p, fw::subtractAll(want.accepted, fw::boxesOf(have.accepted)), *a, false);
+            outside(inside.qubes, fw::subtractAll(want.accepted, fw::boxesOf(have.accepted)), *a);
         for (const auto& [pieces, loose] : {std::pair{&more, true}, std::pair{&less, false}}) {
             if (pieces->empty())
                 continue;
@@ -211,15 +229,20 @@ void notApplied(const model::Policy& p, const std::vector<fw::FirewallState>& st
 
 } // namespace
 
-fw::Decision decisionFor(const fw::FirewallState& state, U128 client) {
-    fw::Decision out;
+ClientDecisions::ClientDecisions(const fw::FirewallState& state) {
     for (const Piece& x : state.decision.accepted)
-        if (x.box.srcLo == client)
-            out.accepted.push_back(x);
+        byClient_[x.box.srcLo].accepted.push_back(x);
     for (const Piece& x : state.decision.dropped)
-        if (x.box.srcLo == client)
-            out.dropped.push_back(x);
-    return out;
+        byClient_[x.box.srcLo].dropped.push_back(x);
+}
+
+const fw::Decision& ClientDecisions::of(U128 client) const {
+    auto it = byClient_.find(client);
+    return it == byClient_.end() ? none_ : it->second;
+}
+
+const fw::Decision& DecisionIndex::of(const fw::FirewallState& state, U128 client) {
+    return byState_.try_emplace(&state, state).first->second.of(client);
 }
 
 void reportFirewallFindings(const model::Policy& deployed,
@@ -232,16 +255,18 @@ void reportFirewallFindings(const model::Policy& deployed,
                 .hint("what it decides is not in the findings: check it by hand");
         deadRules(s, sink);
     }
+    Inside inside(deployed);
+    DecisionIndex decisions;
     for (model::QubeId c = 1; c < deployed.qubes.size(); ++c) {
         const fw::FirewallState* s = decidingState(deployed, states, c);
         std::optional<U128> a = clientAddress(deployed, c);
         if (!s || !a)
             continue;
-        fw::Decision d = decisionFor(*s, *a);
-        dnsOpen(deployed, c, *s, *a, d, sink);
-        icmpOpen(deployed, c, *s, *a, d, sink);
+        const fw::Decision& d = decisions.of(*s, *a);
+        dnsOpen(deployed, inside, c, *s, *a, d, sink);
+        icmpOpen(deployed, inside, c, *s, *a, d, sink);
     }
-    notApplied(deployed, states, sink);
+    notApplied(deployed, inside, states, decisions, sink);
 }
 
 } // namespace bulkhead::cli
