@@ -104,6 +104,10 @@ std::vector<Piece> subtractAll(const std::vector<Piece>& a, const std::vector<Bo
     for (const Piece& p : a) {
         std::vector<Box> pieces{p.box};
         for (const Box& x : b) {
+            // A box that touches no piece leaves them as they are: no copy.
+            if (std::none_of(pieces.begin(), pieces.end(),
+                             [&](const Box& piece) { return backends::overlaps(x, piece); }))
+                continue;
             std::vector<Box> next;
             for (const Box& piece : pieces)
                 if (!backends::contains(x, piece))

@@ -79,6 +79,10 @@ std::vector<Box> disjoint(std::vector<Box> boxes) {
     for (const Box& candidate : boxes) {
         std::vector<Box> pieces{candidate};
         for (const Box& kept : out) {
+            // Most kept boxes touch no piece: subtracting would only copy them.
+            if (std::none_of(pieces.begin(), pieces.end(),
+                             [&](const Box& piece) { return overlaps(kept, piece); }))
+                continue;
             std::vector<Box> next;
             for (const Box& piece : pieces) {
                 if (contains(kept, piece))
