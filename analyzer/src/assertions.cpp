@@ -292,14 +292,21 @@ std::optional<std::vector<Edge>> Checker::witness(const model::Assertion& a) con
 void Checker::noPath(const model::Assertion& a) {
     std::vector<NodeId> sources = selectAll(a.from), targets = selectAll(a.to);
     EdgeFilter usable = usableFor(a);
+    std::optional<std::string> filter = filterName(a);
+    // The certifier keeps an encoding only while a later assertion can ask it again.
+    bool lastOfFilter = !filter || --certificatesLeft_[*filter] == 0;
     if (checkWaivers_)
         reportUnusedWaivers(a);
     if (auto path = shortestPath(g_, sources, targets, usable)) {
         ++summary_.assertionsViolated;
         reportPath(a, *path);
+        if (lastOfFilter)
+            certifier_.release();
         return;
     }
-    std::optional<Certificate> cert = certifier_.certify(g_, sources, targets, usable);
+    std::optional<Certificate> cert = certifier_.certify(g_, sources, targets, usable, filter);
+    if (lastOfFilter)
+        certifier_.release();
     if (!cert || !checkCertificate(g_, *cert, sources, targets, usable)) {
         sink_
             .report(DiagCode::CouldNotProve, a.range,
@@ -438,7 +445,27 @@ bool Checker::requirementHolds(const model::Requirement& r) {
     return summary_.requirementsUnmet == unmet;
 }
 
+// Assertions without waivers that count the same kinds of edge use the same edges (usableFor):
+// they share one encoding of the graph in the certifier.
+std::optional<std::string> Checker::filterName(const model::Assertion& a) {
+    if (!a.waivers.empty())
+        return std::nullopt;
+    std::vector<int> kinds;
+    for (EdgeKind k : a.via)
+        kinds.push_back(static_cast<int>(k));
+    std::sort(kinds.begin(), kinds.end());
+    kinds.erase(std::unique(kinds.begin(), kinds.end()), kinds.end());
+    std::string name = "via";
+    for (int k : kinds)
+        name += " " + std::to_string(k);
+    return name;
+}
+
 void Checker::run() {
+    for (const model::Assertion& a : policy_.assertions)
+        if (a.kind == model::Assertion::Kind::NoPath)
+            if (std::optional<std::string> filter = filterName(a))
+                ++certificatesLeft_[*filter];
     for (const model::Assertion& a : policy_.assertions) {
         if (a.kind == model::Assertion::Kind::NoPath)
             noPath(a);

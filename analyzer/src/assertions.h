@@ -61,6 +61,10 @@ private:
     mutable std::map<const model::Selector*, std::vector<NodeId>> selected_; // sorted nodes
     std::vector<Violation> violations_;
     Certifier certifier_;
+    // NoPath assertions still to come, by filterName: the certifier's encoding for a name is
+    // freed after its last one.
+    std::map<std::string, std::size_t> certificatesLeft_;
+    static std::optional<std::string> filterName(const model::Assertion& a);
 };
 
 } // namespace bulkhead::analyzer

@@ -13,14 +13,15 @@ namespace {
 
 // The Horn clauses, asserted one by one into a solver made from Z3's `sat` tactic:
 // propositional reachability is unit propagation there; the SMT core given one conjunction
-// of every clause took several times the time and memory (docs/performance.md).
+// of every clause took several times the time and memory, and Z3's incremental SAT solver
+// (logic QF_FD) more of both (docs/performance.md). The sources and targets of each
+// question are assumptions of its check.
 class HornEncoding {
 public:
     explicit HornEncoding(z3::context& ctx) : ctx_(ctx), s_(z3::tactic(ctx, "sat").mk_solver()) {}
 
     z3::expr fresh(const std::string& name) { return ctx_.bool_const(name.c_str()); }
     void implies(const z3::expr& a, const z3::expr& b) { s_.add(!a || b); }
-    void holds(const z3::expr& a) { s_.add(a); }
     z3::solver& solver() { return s_; }
 
 private:
@@ -104,10 +105,61 @@ private:
     std::map<NodeId, std::vector<Block>> blocks_; // by range
 };
 
+// The clauses of a graph's usable edges and groups, without sources or targets: every
+// assertion with the same edge filter asks the same encoding (a generated policy's five
+// vault assertions built it five times).
+class GraphEncoding {
+public:
+    GraphEncoding(z3::context& ctx, const Graph& g, const EdgeFilter& usable) : horn_(ctx) {
+        for (NodeId n = 0; n < g.nodes().size(); ++n)
+            reach_.push_back(horn_.fresh("r" + std::to_string(n)));
+        for (const Edge& e : g.edges())
+            if (usable.edge(e))
+                horn_.implies(reach_[e.from], reach_[e.to]);
+        // A fully usable group goes R_f -> in(F) -> out(T) -> R_t through the hubs of its
+        // sides, shared by every group with the same side.
+        SideHubs in(horn_, reach_, true), out(horn_, reach_, false);
+        for (const EdgeGroup& grp : g.groups()) {
+            Use use = usable.group(grp.proto);
+            if (use == Use::Some)
+                forUsablePairs(grp, usable,
+                               [&](const Edge& e) { horn_.implies(reach_[e.from], reach_[e.to]); });
+            if (use == Use::All)
+                horn_.implies(in.of(grp.from), out.of(grp.to));
+        }
+    }
+
+    std::optional<Certificate> check(z3::context& ctx, const std::vector<NodeId>& sources,
+                                     const std::vector<NodeId>& targets) {
+        z3::expr_vector assumed(ctx);
+        for (NodeId src : sources)
+            assumed.push_back(reach_[src]);
+        for (NodeId t : targets)
+            assumed.push_back(!reach_[t]);
+        if (horn_.solver().check(assumed) != z3::sat)
+            return std::nullopt;
+        z3::model m = horn_.solver().get_model();
+        Certificate c;
+        for (const z3::expr& r : reach_) {
+            bool reached = m.eval(r, true).is_true();
+            c.invariant.push_back(reached);
+            c.reachable += reached ? 1 : 0;
+        }
+        return c;
+    }
+
+private:
+    HornEncoding horn_;
+    std::vector<z3::expr> reach_;
+};
+
 } // namespace
 
 struct Certifier::Context {
     z3::context ctx;
+    std::unique_ptr<GraphEncoding> encoding; // the last one, kept for its filter
+    const Graph* graph = nullptr;
+    std::optional<std::string> filter;
 };
 
 Certifier::Certifier() = default;
@@ -115,45 +167,27 @@ Certifier::~Certifier() = default;
 
 std::optional<Certificate> Certifier::certify(const Graph& g, const std::vector<NodeId>& sources,
                                               const std::vector<NodeId>& targets,
-                                              const EdgeFilter& usable) {
+                                              const EdgeFilter& usable,
+                                              const std::optional<std::string>& filter) {
     try {
         if (!context_)
             context_ = std::make_unique<Context>();
-        HornEncoding horn(context_->ctx);
-        std::vector<z3::expr> reach;
-        for (NodeId n = 0; n < g.nodes().size(); ++n)
-            reach.push_back(horn.fresh("r" + std::to_string(n)));
-        for (NodeId src : sources)
-            horn.holds(reach[src]);
-        for (const Edge& e : g.edges())
-            if (usable.edge(e))
-                horn.implies(reach[e.from], reach[e.to]);
-        // A fully usable group goes R_f -> in(F) -> out(T) -> R_t through the hubs of its
-        // sides, shared by every group with the same side.
-        SideHubs in(horn, reach, true), out(horn, reach, false);
-        for (const EdgeGroup& grp : g.groups()) {
-            Use use = usable.group(grp.proto);
-            if (use == Use::Some)
-                forUsablePairs(grp, usable,
-                               [&](const Edge& e) { horn.implies(reach[e.from], reach[e.to]); });
-            if (use == Use::All)
-                horn.implies(in.of(grp.from), out.of(grp.to));
+        Context& c = *context_;
+        if (!filter || !c.encoding || c.graph != &g || c.filter != filter) {
+            c.encoding.reset(); // freed before the next is built
+            c.encoding = std::make_unique<GraphEncoding>(c.ctx, g, usable);
+            c.graph = &g;
+            c.filter = filter;
         }
-        for (NodeId t : targets)
-            horn.holds(!reach[t]);
-        if (horn.solver().check() != z3::sat)
-            return std::nullopt;
-        z3::model m = horn.solver().get_model();
-        Certificate c;
-        for (NodeId n = 0; n < g.nodes().size(); ++n) {
-            bool reached = m.eval(reach[n], true).is_true();
-            c.invariant.push_back(reached);
-            c.reachable += reached ? 1 : 0;
-        }
-        return c;
+        return c.encoding->check(c.ctx, sources, targets);
     } catch (const z3::exception&) {
         return std::nullopt;
     }
+}
+
+void Certifier::release() {
+    if (context_)
+        context_->encoding.reset();
 }
 
 std::optional<Certificate> certifyIsolation(const Graph& g, const std::vector<NodeId>& sources,

@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace bulkhead::analyzer {
@@ -30,9 +31,14 @@ class Certifier {
 public:
     Certifier();
     ~Certifier();
+    // filter: names `usable` (two equal names, the same filter). The encoding of the graph
+    // under it is kept, and the next question with the same name asks it again with its own
+    // sources and targets; without a name it is built for this question.
     std::optional<Certificate> certify(const Graph& g, const std::vector<NodeId>& sources,
-                                       const std::vector<NodeId>& targets,
-                                       const EdgeFilter& usable);
+                                       const std::vector<NodeId>& targets, const EdgeFilter& usable,
+                                       const std::optional<std::string>& filter = std::nullopt);
+    // Frees the kept encoding (the context stays).
+    void release();
 
 private:
     struct Context;
