@@ -152,6 +152,12 @@ policyd("deny-with-target", {"30-a.policy": "qubes.Gpg * work vault deny target=
 policyd("bad-notify", {"30-a.policy": "qubes.Gpg * work vault deny notify=maybe\n"}, "error[BH1007]")
 policyd("include-missing", {"30-a.policy": "!include nothing-here\n"}, "error[BH1007]")
 policyd("include-loop", {"30-a.policy": "!include include/b\n", "include/b": "!include include/b\n"}, "error[BH1007]")
+# Each level includes the next twice: 2^30 reads if followed (Qubes never finishes).
+policyd("include-bomb", {"30-a.policy": "!include include/a0\n",
+                         **{f"include/a{i}": f"!include include/a{i + 1}\n" * 2 +
+                            f"svc.X{i} * @anyvm @anyvm deny\n" for i in range(30)},
+                         "include/a30": "svc.Leaf * @anyvm @anyvm deny\n"},
+        "includes expand the policy beyond the loader's limit")
 policyd("unknown-directive", {"30-a.policy": "!frobnicate x\n"}, "error[BH1007]")
 policyd("binary-garbage", {"30-a.policy": bytes(range(256))}, "error[BH1007]")
 policyd("invalid-utf8", {"30-a.policy": b"qubes.Gpg * w\xff vault allow\n"}, "error[BH1007]")

@@ -25,9 +25,10 @@ std::string replaceAll(std::string s, std::string_view from, std::string_view to
 } // namespace
 
 Loader::Loader(QrexecPolicyLoad& out, const FileAccess& files, std::string_view legacyDir,
-               std::uint32_t maxDepth)
+               std::uint32_t maxDepth, std::size_t maxIncludedBytes)
     // Qubes' legacy path is absolute; a relative one given here is taken from the cwd.
-    : out_(out), files_(files), legacyDir_(files.absolute(legacyDir)), maxDepth_(maxDepth) {}
+    : out_(out), files_(files), legacyDir_(files.absolute(legacyDir)), maxDepth_(maxDepth),
+      includedBudget_(maxIncludedBytes) {}
 
 void Loader::error(std::string file, std::uint32_t line, std::string message) {
     out_.errors.push_back({std::move(file), line, std::move(message)});
@@ -248,9 +249,24 @@ void Loader::follow(const Unit& from, std::uint32_t line, QrexecDirectiveKind ki
                      "includes nested deeper than " + std::to_string(maxDepth_) +
                          " levels; Qubes fails with Python's RecursionError once its "
                          "recursion limit is reached");
+    if (overBudget_)
+        return; // reported once, at the directive that went over
     FileRead read = files_.read(path);
     if (read.error)
         return error(read.error->filename, 0, read.error->loadMessage());
+    // A read costs its bytes once per level of nesting (each of its rules keeps the chain of
+    // directives that brought it in), and a line at least, so empty files count too.
+    std::size_t cost = (read.bytes.size() + 1) * (reading_.size() + 1);
+    if (cost > includedBudget_) {
+        overBudget_ = true;
+        return error(from.file, line,
+                     "includes expand the policy beyond the loader's limit (files included "
+                     "again and again, each time in full): " +
+                         path +
+                         " is not read, nor any include after it; Qubes reads them all, "
+                         "which may not end");
+    }
+    includedBudget_ -= cost;
     Unit unit;
     unit.file = path;
     unit.syntax = syntax;
@@ -285,7 +301,8 @@ struct FilesFor {
 QrexecPolicyLoad loadQrexecPolicy(const QrexecPolicyOptions& options) {
     QrexecPolicyLoad out;
     FilesFor files(options.files);
-    qrexec::Loader(out, files.get(), options.legacyDir, options.maxIncludeDepth)
+    qrexec::Loader(out, files.get(), options.legacyDir, options.maxIncludeDepth,
+                   options.maxIncludedBytes)
         .loadPolicyDirs(options.policyDirs);
     return out;
 }
@@ -293,7 +310,8 @@ QrexecPolicyLoad loadQrexecPolicy(const QrexecPolicyOptions& options) {
 QrexecPolicyLoad parseQrexecPolicyText(std::string_view text, const QrexecTextOptions& options) {
     QrexecPolicyLoad out;
     FilesFor files(options.files);
-    qrexec::Loader(out, files.get(), options.legacyDir, options.maxIncludeDepth)
+    qrexec::Loader(out, files.get(), options.legacyDir, options.maxIncludeDepth,
+                   options.maxIncludedBytes)
         .loadText(text, options.file, options.policyDir);
     return out;
 }

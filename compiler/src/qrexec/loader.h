@@ -16,7 +16,7 @@ namespace bulkhead::qrexec {
 class Loader {
 public:
     Loader(QrexecPolicyLoad& out, const FileAccess& files, std::string_view legacyDir,
-           std::uint32_t maxDepth);
+           std::uint32_t maxDepth, std::size_t maxIncludedBytes);
 
     // load_policy_dirs: merge the directories by basename (first wins), sort, read.
     void loadPolicyDirs(const std::vector<std::string>& dirs);
@@ -78,6 +78,8 @@ private:
     const FileAccess& files_;
     std::string legacyDir_;
     std::uint32_t maxDepth_;
+    std::size_t includedBudget_; // bytes still to be read through directives
+    bool overBudget_ = false;
     std::vector<std::string> reading_; // identities of the files being read, outermost first
 };
 

@@ -145,6 +145,11 @@ struct QrexecPolicyOptions {
     // Qubes has no loop check and dies of RecursionError; the loader reports a loop (or
     // nesting deeper than this) as an error at the directive instead.
     std::uint32_t maxIncludeDepth = 64;
+    // Qubes reads a file again at every directive that names it, so a few files that each
+    // include the next twice expand exponentially within that depth (Qubes would never
+    // finish): the loader reads at most this many bytes through directives (each counted
+    // once per level of nesting it is read at), then reports it.
+    std::size_t maxIncludedBytes = std::size_t{64} << 20;
     const QrexecFileTree* files = nullptr; // set: read from this tree, not from the disk
 };
 
@@ -157,6 +162,7 @@ struct QrexecTextOptions {
     std::string policyDir;
     std::string legacyDir{kQrexecLegacyPolicyDir};
     std::uint32_t maxIncludeDepth = 64;
+    std::size_t maxIncludedBytes = std::size_t{64} << 20; // as QrexecPolicyOptions
     const QrexecFileTree* files = nullptr; // set: directives follow into this tree only
 };
 
