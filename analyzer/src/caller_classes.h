@@ -44,7 +44,7 @@ private:
     std::string service_, argument_;
     const Universe& u_;
     std::unique_ptr<Keys> keys_;
-    std::map<std::size_t, Evaluator::FirstTwo> byKey_; // by Keys::anonymous
+    std::map<std::size_t, Evaluator::FirstTwo> byKey_; // by key without the name (Keys::ids)
 };
 
 } // namespace bulkhead::analyzer::rpc
