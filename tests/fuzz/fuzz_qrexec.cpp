@@ -44,8 +44,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     QrexecFileTree tree = unpack({reinterpret_cast<const char*>(data), size});
     QrexecPolicyOptions options; // Qubes' own directories, in memory
     options.files = &tree;
-    options.maxIncludeDepth = 16;           // deep enough for every directive, cheap per input
-    options.maxIncludedBytes = 256 * 1024;  // the same: includes may not multiply an input
+    options.maxIncludeDepth = 16;          // deep enough for every directive, cheap per input
+    options.maxIncludedBytes = 256 * 1024; // the same: includes may not multiply an input
     QrexecPolicyLoad load = loadQrexecPolicy(options);
     for (const QrexecRule& r : load.rules)
         (void)formatQrexecRule(r); // what compile would write back

@@ -7,6 +7,7 @@
 #include "certificate.h"
 #include "graph.h"
 #include "rpc_eval.h"
+#include "rpc_system_support.h"
 
 #include <doctest/doctest.h>
 
@@ -446,23 +447,13 @@ TEST_CASE("certificates over nested group sides agree with the search") {
 TEST_CASE("the target index is certain only of targets that match") {
     using namespace analyzer::rpc;
     System sys;
-    auto qube = [&](std::string name, std::string type, std::vector<std::string> tags,
-                    std::optional<std::size_t> dvm = {}, bool dispvmTemplate = false) {
-        SystemQube q;
-        q.name = std::move(name);
-        q.type = std::move(type);
-        q.tags = std::move(tags);
-        q.defaultDispvm = dvm;
-        q.dispvmTemplate = dispvmTemplate;
-        sys.qubes.push_back(std::move(q));
-    };
-    qube("dom0", "AdminVM", {});
-    qube("dvm-a", "AppVM", {"g"}, {}, true);           // 1
-    qube("dvm-b", "AppVM", {}, std::size_t{1}, true);  // 2
-    qube("work", "AppVM", {"g", "x"}, std::size_t{1}); // 3
-    qube("mail", "AppVM", {"x"}, std::size_t{2});      // 4
-    qube("disp7", "DispVM", {"g"}, std::size_t{2});    // 5
-    qube("tpl", "TemplateVM", {});                     // 6
+    test::addQube(sys, "dom0", "AdminVM", {});
+    test::addQube(sys, "dvm-a", "AppVM", {"g"}, {}, true);           // 1
+    test::addQube(sys, "dvm-b", "AppVM", {}, std::size_t{1}, true);  // 2
+    test::addQube(sys, "work", "AppVM", {"g", "x"}, std::size_t{1}); // 3
+    test::addQube(sys, "mail", "AppVM", {"x"}, std::size_t{2});      // 4
+    test::addQube(sys, "disp7", "DispVM", {"g"}, std::size_t{2});    // 5
+    test::addQube(sys, "tpl", "TemplateVM", {});                     // 6
     std::vector<Rule> rules;
     for (const char* t : {"*",
                           "@anyvm",

@@ -4,6 +4,7 @@
 // caller, service, argument and target the same deciding rule and the same next rule of
 // another line as Evaluator::firstTwoMatches, which walks the caller's rules in one go.
 #include "caller_classes.h"
+#include "rpc_system_support.h"
 
 #include <doctest/doctest.h>
 
@@ -18,19 +19,9 @@ System randomSystem(std::mt19937& rng) {
         return std::uniform_int_distribution<unsigned>(0, 99)(rng) < percent;
     };
     System sys;
-    auto qube = [&](std::string name, std::string type, std::vector<std::string> tags,
-                    std::optional<std::size_t> dvm, bool dispvmTemplate) {
-        SystemQube q;
-        q.name = std::move(name);
-        q.type = std::move(type);
-        q.tags = std::move(tags);
-        q.defaultDispvm = dvm;
-        q.dispvmTemplate = dispvmTemplate;
-        sys.qubes.push_back(std::move(q));
-    };
-    qube("dom0", "AdminVM", {}, {}, false);
-    qube("dvm-a", "AppVM", {"g"}, {}, true); // 1
-    qube("dvm-b", "AppVM", {}, {}, true);    // 2
+    bulkhead::test::addQube(sys, "dom0", "AdminVM", {});
+    bulkhead::test::addQube(sys, "dvm-a", "AppVM", {"g"}, {}, true); // 1
+    bulkhead::test::addQube(sys, "dvm-b", "AppVM", {}, {}, true);    // 2
     const std::vector<std::string> types = {"AppVM", "AppVM", "StandaloneVM", "TemplateVM"};
     for (std::size_t i = 0; i < 8; ++i) {
         std::vector<std::string> tags;
@@ -40,7 +31,8 @@ System randomSystem(std::mt19937& rng) {
         std::optional<std::size_t> dvm;
         if (coin(70))
             dvm = coin(50) ? 1 : 2;
-        qube("q" + std::to_string(i), types[rng() % types.size()], std::move(tags), dvm, false);
+        bulkhead::test::addQube(sys, "q" + std::to_string(i), types[rng() % types.size()],
+                                std::move(tags), dvm);
     }
     return sys;
 }
