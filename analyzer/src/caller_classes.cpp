@@ -88,7 +88,8 @@ struct WalkFirsts::Keys {
 WalkFirsts::WalkFirsts(const Evaluator& ev, const std::string& service, const std::string& argument,
                        const Universe& u)
     : ev_(ev), service_(service), argument_(argument), u_(u),
-      keys_(std::make_unique<Keys>(Keys{ClassKeys(ev, service, u), {}})) {}
+      keys_(std::make_unique<Keys>(Keys{ClassKeys(ev, service, u), {}})),
+      own_(ev.rulesNaming(service, argument)) {}
 
 WalkFirsts::~WalkFirsts() = default;
 
@@ -102,7 +103,9 @@ Evaluator::FirstTwo WalkFirsts::of(std::size_t caller) {
     if (fresh)
         it->second = ev_.firstTwoByClass(service_, argument_, c, u_);
     Evaluator::FirstTwo out = it->second;
-    ev_.addOwnRules(out, service_, argument_, c, u_);
+    // A disposable calls under a name no rule can know (caller_classes.h).
+    if (auto named = own_.find(c.qube); !c.disposable && named != own_.end())
+        ev_.addOwnRules(out, named->second, c, u_);
     // The key leaves default_dispvm out: the @dispvm target, the one that reads it, is
     // this caller's own.
     if (std::optional<std::size_t> dispvm = u_.index.dispvmTarget())

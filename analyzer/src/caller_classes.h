@@ -44,7 +44,8 @@ private:
     std::string service_, argument_;
     const Universe& u_;
     std::unique_ptr<Keys> keys_;
-    std::map<std::size_t, Evaluator::FirstTwo> byKey_; // by key without the name (Keys::ids)
+    std::map<std::size_t, Evaluator::FirstTwo> byKey_;    // by key without the name (Keys::ids)
+    std::map<std::size_t, std::vector<const Rule*>> own_; // Evaluator::rulesNaming
 };
 
 } // namespace bulkhead::analyzer::rpc

@@ -540,15 +540,22 @@ Evaluator::FirstTwo Evaluator::firstTwoByClass(const std::string& service,
     return firstTwoOver(rules, caller, u);
 }
 
-void Evaluator::addOwnRules(FirstTwo& byClass, const std::string& service,
-                            const std::string& argument, const Caller& caller,
-                            const Universe& u) const {
+std::map<std::size_t, std::vector<const Rule*>>
+Evaluator::rulesNaming(const std::string& service, const std::string& argument) const {
+    std::map<std::size_t, std::vector<const Rule*>> out;
+    for (const Rule* r : rulesFor(service))
+        if (r->source.kind == Token::Kind::Name && r->source.qube &&
+            ruleApplies(*r, service, argument))
+            out[*r->source.qube].push_back(r);
+    return out;
+}
+
+void Evaluator::addOwnRules(FirstTwo& byClass, const std::vector<const Rule*>& own,
+                            const Caller& caller, const Universe& u) const {
     // Each rule goes into the order of the rules already matched: before the first, it
     // decides, and the old first is next unless it is of the same line; after it, it is
     // next if it comes before the old next and is of another line.
-    for (const Rule* r : forCaller(service, argument, caller, nullptr)) {
-        if (r->source.kind != Token::Kind::Name)
-            continue;
+    for (const Rule* r : own) {
         u.index.visit(r->target, [&](std::size_t i) {
             if (!matches(r->target, caller, u, i))
                 return;

@@ -191,8 +191,13 @@ public:
     // own rules name.
     FirstTwo firstTwoByClass(const std::string& service, const std::string& argument,
                              const Caller& caller, const Universe& u) const;
-    void addOwnRules(FirstTwo& byClass, const std::string& service, const std::string& argument,
-                     const Caller& caller, const Universe& u) const;
+    // own: the rules naming the caller (rulesNaming), in policy order.
+    void addOwnRules(FirstTwo& byClass, const std::vector<const Rule*>& own, const Caller& caller,
+                     const Universe& u) const;
+    // The rules of a service that apply to this argument and name a qube as their source, by
+    // that qube, each list in policy order.
+    std::map<std::size_t, std::vector<const Rule*>> rulesNaming(const std::string& service,
+                                                                const std::string& argument) const;
     // The same for target ti alone (a class that shares another's walk redoes its @dispvm
     // target with it, caller_classes.h).
     std::pair<const Rule*, const Rule*> firstTwoFor(const std::string& service,
