@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <map>
 #include <tuple>
+#include <unordered_map>
 
 namespace bulkhead::analyzer {
 namespace {
@@ -137,7 +138,17 @@ public:
 
 private:
     using Key = std::tuple<bool, SourceRange, std::size_t>;
-    std::map<std::vector<NodeId>, std::size_t> ids_;
+    struct ListHash {
+        std::size_t operator()(const std::vector<NodeId>& to) const {
+            std::size_t h = to.size();
+            for (NodeId n : to)
+                h = h * 1000003U ^ n;
+            return h;
+        }
+    };
+    // Hashed: most lists are long and share long prefixes, which a sorted map compares
+    // element by element at every level of the tree.
+    std::unordered_map<std::vector<NodeId>, std::size_t, ListHash> ids_;
     std::vector<const std::vector<NodeId>*> lists_;
     std::map<Key, std::vector<NodeId>> blocks_;
 };
