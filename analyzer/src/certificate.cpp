@@ -29,33 +29,33 @@ private:
     z3::solver s_;
 };
 
-// One hub per distinct side of the groups, made of one hub per distinct block of the side
-// (nodes [64k, 64k + 64)). A block is built on the largest block of its range made before
-// that it contains (a mask test), so a family of nested landing sets costs each member's
-// new nodes only: in(F) is implied by any node of F, and out(T) implies every node of T.
+// One term per distinct side of the groups, made of one term per distinct block of the side
+// (nodes [64k, 64k + 64)): in(F) is the disjunction of F's nodes, out(T) the conjunction of
+// T's. A block is built on the largest block of its range made before that it contains (a
+// mask test), so a family of nested landing sets costs each member's new nodes only. They
+// are terms, not variables with a clause per node: Z3 shares a term however often it is
+// used, and one n-ary term costs a word per node where a clause costs a term of its own
+// (docs/performance.md, Round 8).
 class SideHubs {
 public:
-    SideHubs(HornEncoding& horn, const std::vector<z3::expr>& reach, bool in)
-        : horn_(horn), reach_(reach), in_(in) {}
+    SideHubs(z3::context& ctx, const std::vector<z3::expr>& reach, bool in)
+        : ctx_(ctx), reach_(reach), in_(in) {}
 
     // Groups hold interned sides (Graph::addGroup): the same nodes, the same vector.
     z3::expr of(const Side& interned) {
         const std::vector<NodeId>& side = interned.nodes();
         if (auto it = sides_.find(&side); it != sides_.end())
             return it->second;
-        z3::expr h = horn_.fresh(prefix() + std::to_string(sides_.size()));
+        z3::expr_vector parts(ctx_);
         for (std::size_t i = 0; i < side.size();) {
             std::size_t j = i;
             std::uint64_t mask = 0;
             for (; j < side.size() && side[j] / 64 == side[i] / 64; ++j)
                 mask |= std::uint64_t{1} << (side[j] % 64);
-            if (j - i == 1)
-                feeds(reach_[side[i]], h);
-            else
-                feeds(block(side[i] / 64, mask), h);
+            parts.push_back(j - i == 1 ? reach_[side[i]] : block(side[i] / 64, mask));
             i = j;
         }
-        return sides_.emplace(&side, h).first->second;
+        return sides_.emplace(&side, join(parts)).first->second;
     }
 
 private:
@@ -64,14 +64,11 @@ private:
         z3::expr hub;
     };
 
-    std::string prefix() const { return in_ ? "i" : "o"; }
-
-    // a feeds b: for an in-hub, a implies b; for an out-hub, b implies a.
-    void feeds(const z3::expr& a, const z3::expr& b) {
-        if (in_)
-            horn_.implies(a, b);
-        else
-            horn_.implies(b, a);
+    // in: any of the parts; out: all of them.
+    z3::expr join(const z3::expr_vector& parts) const {
+        if (parts.size() == 1)
+            return parts[0];
+        return in_ ? z3::mk_or(parts) : z3::mk_and(parts);
     }
 
     z3::expr block(NodeId range, std::uint64_t mask) {
@@ -84,21 +81,20 @@ private:
                 (!base || std::popcount(b.mask) > std::popcount(base->mask)))
                 base = &b;
         }
-        z3::expr hub =
-            horn_.fresh(prefix() + "b" + std::to_string(range) + "_" + std::to_string(made.size()));
+        z3::expr_vector parts(ctx_);
         std::uint64_t rest = mask;
         if (base) {
-            feeds(base->hub, hub);
+            parts.push_back(base->hub);
             rest &= ~base->mask;
         }
         for (NodeId bit = 0; bit < 64; ++bit)
             if (rest >> bit & 1)
-                feeds(reach_[range * 64 + bit], hub);
-        made.push_back({mask, hub});
-        return hub;
+                parts.push_back(reach_[range * 64 + bit]);
+        made.push_back({mask, join(parts)});
+        return made.back().hub;
     }
 
-    HornEncoding& horn_;
+    z3::context& ctx_;
     const std::vector<z3::expr>& reach_;
     bool in_;
     std::map<const std::vector<NodeId>*, z3::expr> sides_;
@@ -118,7 +114,7 @@ public:
                 horn_.implies(reach_[e.from], reach_[e.to]);
         // A fully usable group goes R_f -> in(F) -> out(T) -> R_t through the hubs of its
         // sides, shared by every group with the same side.
-        SideHubs in(horn_, reach_, true), out(horn_, reach_, false);
+        SideHubs in(ctx, reach_, true), out(ctx, reach_, false);
         for (const EdgeGroup& grp : g.groups()) {
             Use use = usable.group(grp.proto);
             if (use == Use::Some)
