@@ -262,8 +262,12 @@ private:
                 if (!removed_[l.ask ? 1 : 0][n])
                     to.push_back(n);
             if (extra != own.end()) {
-                to.insert(to.end(), extra->second.begin(), extra->second.end());
-                std::sort(to.begin(), to.end());
+                // A few moved-in nodes, none of them in the list (it keeps the others of
+                // their bit out): merged, not the whole list sorted again.
+                std::vector<NodeId>& moved = extra->second;
+                std::sort(moved.begin(), moved.end());
+                auto middle = to.insert(to.end(), moved.begin(), moved.end());
+                std::inplace_merge(to.begin(), middle, to.end());
                 own.erase(extra);
             }
             if (!to.empty())
