@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <deque>
 #include <tuple>
+#include <unordered_map>
 
 namespace bulkhead::analyzer {
 
@@ -62,10 +63,20 @@ void Graph::seal() {
         firstEdge_[edges_[k].from] = k;
     for (std::size_t n = nodes_.size(); n-- > 0;)
         firstEdge_[n] = std::min(firstEdge_[n], firstEdge_[n + 1]);
-    groupsFrom_.assign(nodes_.size(), {});
-    for (std::size_t gi = 0; gi < groups_.size(); ++gi)
-        for (NodeId f : groups_[gi].from)
-            groupsFrom_[f].push_back(static_cast<std::uint32_t>(gi));
+    fromSidesOf_.assign(nodes_.size(), {});
+    groupsOfFromSide_.clear();
+    std::unordered_map<const std::vector<NodeId>*, std::uint32_t> sideIds; // interned sides
+    for (std::size_t gi = 0; gi < groups_.size(); ++gi) {
+        const Side& from = groups_[gi].from;
+        auto [it, fresh] =
+            sideIds.emplace(&from.nodes(), static_cast<std::uint32_t>(groupsOfFromSide_.size()));
+        if (fresh) {
+            groupsOfFromSide_.emplace_back();
+            for (NodeId f : from)
+                fromSidesOf_[f].push_back(it->second);
+        }
+        groupsOfFromSide_[it->second].push_back(static_cast<std::uint32_t>(gi));
+    }
 }
 
 std::size_t EdgeGroup::pairs() const {
@@ -201,8 +212,10 @@ private:
         const Edge& x = label(a);
         const Edge& y = label(b);
         NodeId ia = initiator(a), ib = initiator(b);
-        return std::tie(x.kind, x.service, x.argument, x.needsAsk, ia) <
-               std::tie(y.kind, y.service, y.argument, y.needsAsk, ib);
+        // Among equal labels the concrete edge first, then the lowest group: the answer does
+        // not depend on the order expand() meets them in.
+        return std::tie(x.kind, x.service, x.argument, x.needsAsk, ia, a.concrete, a.group) <
+               std::tie(y.kind, y.service, y.argument, y.needsAsk, ib, b.concrete, b.group);
     }
     bool wanted(NodeId v) const { return isTarget_[v] || !seen_[v]; }
     void offer(NodeId v, const Ref& r) {
@@ -221,38 +234,37 @@ private:
             if (wanted(e.to) && usable_.edge(e))
                 offer(e.to, Ref{i, 0, u, e.to});
         }
-        for (std::uint32_t gi : g_.groupsFrom(u)) {
-            if (done_[gi])
+        g_.forGroupsFrom(u, [&](std::uint32_t gi) { expandGroup(u, gi); });
+    }
+
+    void expandGroup(NodeId u, std::uint32_t gi) {
+        if (done_[gi])
+            return;
+        const EdgeGroup& grp = g_.groups()[gi];
+        if (use_[gi] == kUnknown)
+            use_[gi] = static_cast<std::uint8_t>(usable_.group(grp.proto));
+        auto use = static_cast<Use>(use_[gi]);
+        // Once every landing is seen and none is a target, no member gains anything.
+        if (use == Use::None ||
+            std::none_of(grp.to.begin(), grp.to.end(), [&](NodeId v) { return wanted(v); })) {
+            done_[gi] = true;
+            return;
+        }
+        std::optional<Edge> scratch;
+        for (NodeId v : grp.to) {
+            if (v == u || !wanted(v))
                 continue;
-            const EdgeGroup& grp = g_.groups()[gi];
-            if (use_[gi] == kUnknown)
-                use_[gi] = static_cast<std::uint8_t>(usable_.group(grp.proto));
-            auto use = static_cast<Use>(use_[gi]);
-            if (use == Use::None) {
-                done_[gi] = true;
-                continue;
-            }
-            // Once every landing is seen and none is a target, no member gains anything.
-            if (std::none_of(grp.to.begin(), grp.to.end(), [&](NodeId v) { return wanted(v); })) {
-                done_[gi] = true;
-                continue;
-            }
-            std::optional<Edge> scratch;
-            for (NodeId v : grp.to) {
-                if (v == u || !wanted(v))
+            if (use == Use::Some) {
+                if (!scratch)
+                    scratch = grp.proto;
+                scratch->from = u;
+                scratch->to = v;
+                scratch->initiator = grp.initiatorIsFrom ? u : v;
+                scratch->responder = grp.initiatorIsFrom ? v : u;
+                if (!usable_.edge(*scratch))
                     continue;
-                if (use == Use::Some) {
-                    if (!scratch)
-                        scratch = grp.proto;
-                    scratch->from = u;
-                    scratch->to = v;
-                    scratch->initiator = grp.initiatorIsFrom ? u : v;
-                    scratch->responder = grp.initiatorIsFrom ? v : u;
-                    if (!usable_.edge(*scratch))
-                        continue;
-                }
-                offer(v, Ref{Ref::kGroup, gi, u, v});
             }
+            offer(v, Ref{Ref::kGroup, gi, u, v});
         }
     }
 

@@ -325,6 +325,37 @@ TEST_CASE("a certificate with group hubs still certifies, and refuses what is no
     CHECK(checkCertificate(h, only, {1}, {0}, all));
 }
 
+TEST_CASE("the search names the lowest group among equal labels, whatever order it meets them") {
+    // Groups are found through their distinct `from` sides: n0's are {n0, n1} (groups 0 and
+    // 2) before {n0} (group 1), so group 2 is met before group 1. All three give n0 => n2
+    // with one label; the witness must name group 1's rule, the first of the two that can.
+    using namespace analyzer;
+    Graph g;
+    for (const char* name : {"n0", "n1", "n2", "n3"}) {
+        Node n;
+        n.name = name;
+        g.add(std::move(n));
+    }
+    auto group = [&](Side from, Side to, unsigned line) {
+        EdgeGroup grp;
+        grp.from = std::move(from);
+        grp.to = std::move(to);
+        grp.proto.kind = model::EdgeKind::Rpc;
+        grp.proto.service = "my.Svc";
+        grp.proto.detail = "my.Svc";
+        grp.proto.origin.begin.line = line;
+        g.addGroup(grp);
+    };
+    group({0, 1}, {3}, 10);
+    group({0}, {2}, 20);
+    group({0, 1}, {2}, 30);
+    g.seal();
+    std::optional<std::vector<Edge>> path = shortestPath(g, {0}, {2}, EdgeFilter::all());
+    REQUIRE(path);
+    REQUIRE(path->size() == 1);
+    CHECK(path->front().origin.begin.line == 20);
+}
+
 TEST_CASE("rule analysis per class: a rule that only lands a caller on itself changes nothing") {
     // a1 alone (named): every call it allows is a loopback, denied as without the rule.
     test::Checked alone = test::checkText(kClassHead + "rpc my.Svc a1 -> @anyvm ask target=a1;\n");
