@@ -109,9 +109,22 @@ public:
     GraphEncoding(z3::context& ctx, const Graph& g, const EdgeFilter& usable) : horn_(ctx) {
         for (NodeId n = 0; n < g.nodes().size(); ++n)
             reach_.push_back(horn_.fresh("r" + std::to_string(n)));
-        for (const Edge& e : g.edges())
-            if (usable.edge(e))
-                horn_.implies(reach_[e.from], reach_[e.to]);
+        // A node's concrete edges as one clause to the conjunction of where they lead: the
+        // flows of a network are most of them, many between the same two nodes (sorted by
+        // node since seal()), and a term per edge was a quarter of Z3's memory.
+        for (NodeId n = 0; n < g.nodes().size(); ++n) {
+            z3::expr_vector to(ctx);
+            NodeId last = n; // never a landing: a concrete edge leaves its node
+            for (std::size_t i = g.firstEdge(n); i < g.firstEdge(n + 1); ++i) {
+                const Edge& e = g.edges()[i];
+                if (e.to != last && usable.edge(e)) {
+                    to.push_back(reach_[e.to]);
+                    last = e.to;
+                }
+            }
+            if (!to.empty())
+                horn_.implies(reach_[n], to.size() == 1 ? to[0] : z3::mk_and(to));
+        }
         // A fully usable group goes R_f -> in(F) -> out(T) -> R_t through the hubs of its
         // sides, shared by every group with the same side.
         SideHubs in(ctx, reach_, true), out(ctx, reach_, false);
