@@ -205,8 +205,8 @@ bool Checker::waiverUsed(const model::Assertion& a, const model::Waiver& w) cons
     for (const EdgeGroup& grp : g_.groups()) {
         if (!kindCounts(grp.proto) || !waivesLabel(w, grp.proto))
             continue;
-        const std::vector<NodeId>& initiators = grp.initiatorIsFrom ? grp.from : grp.to;
-        const std::vector<NodeId>& responders = grp.initiatorIsFrom ? grp.to : grp.from;
+        const Side& initiators = grp.initiatorIsFrom ? grp.from : grp.to;
+        const Side& responders = grp.initiatorIsFrom ? grp.to : grp.from;
         std::vector<NodeId> ins, outs;
         for (NodeId n : initiators)
             if (coversInitiator(w, n) && ins.size() < 2)

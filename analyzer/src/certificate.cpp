@@ -43,19 +43,16 @@ public:
 
     // Groups hold interned sides (Graph::addGroup): the same nodes, the same vector.
     z3::expr of(const Side& interned) {
-        const std::vector<NodeId>& side = interned.nodes();
-        if (auto it = sides_.find(&side); it != sides_.end())
+        if (auto it = sides_.find(interned.identity()); it != sides_.end())
             return it->second;
         z3::expr_vector parts(ctx_);
-        for (std::size_t i = 0; i < side.size();) {
-            std::size_t j = i;
-            std::uint64_t mask = 0;
-            for (; j < side.size() && side[j] / 64 == side[i] / 64; ++j)
-                mask |= std::uint64_t{1} << (side[j] % 64);
-            parts.push_back(j - i == 1 ? reach_[side[i]] : block(side[i] / 64, mask));
-            i = j;
-        }
-        return sides_.emplace(&side, join(parts)).first->second;
+        interned.forEachBlock([&](NodeId range, std::uint64_t mask) {
+            if (std::has_single_bit(mask))
+                parts.push_back(reach_[range * 64 + static_cast<NodeId>(std::countr_zero(mask))]);
+            else
+                parts.push_back(block(range, mask));
+        });
+        return sides_.emplace(interned.identity(), join(parts)).first->second;
     }
 
 private:
@@ -97,7 +94,7 @@ private:
     z3::context& ctx_;
     const std::vector<z3::expr>& reach_;
     bool in_;
-    std::map<const std::vector<NodeId>*, z3::expr> sides_;
+    std::map<const void*, z3::expr> sides_;       // by Side::identity
     std::map<NodeId, std::vector<Block>> blocks_; // by range
 };
 

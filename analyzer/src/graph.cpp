@@ -65,11 +65,11 @@ void Graph::seal() {
         firstEdge_[n] = std::min(firstEdge_[n], firstEdge_[n + 1]);
     fromSidesOf_.assign(nodes_.size(), {});
     groupsOfFromSide_.clear();
-    std::unordered_map<const std::vector<NodeId>*, std::uint32_t> sideIds; // interned sides
+    std::unordered_map<const void*, std::uint32_t> sideIds; // by Side::identity (interned)
     for (std::size_t gi = 0; gi < groups_.size(); ++gi) {
         const Side& from = groups_[gi].from;
         auto [it, fresh] =
-            sideIds.emplace(&from.nodes(), static_cast<std::uint32_t>(groupsOfFromSide_.size()));
+            sideIds.emplace(from.identity(), static_cast<std::uint32_t>(groupsOfFromSide_.size()));
         if (fresh) {
             groupsOfFromSide_.emplace_back();
             for (NodeId f : from)
@@ -81,10 +81,10 @@ void Graph::seal() {
 
 std::size_t EdgeGroup::pairs() const {
     std::size_t both = 0;
-    for (std::size_t i = 0, j = 0; i < from.size() && j < to.size();) {
-        if (from[i] < to[j])
+    for (auto i = from.begin(), j = to.begin(); i != from.end() && j != to.end();) {
+        if (*i < *j)
             ++i;
-        else if (to[j] < from[i])
+        else if (*j < *i)
             ++j;
         else
             ++both, ++i, ++j;
@@ -97,10 +97,7 @@ EdgeFilter EdgeFilter::all() {
 }
 
 std::size_t Graph::SideHash::operator()(const Side& s) const {
-    std::size_t h = s.size();
-    for (NodeId n : s)
-        h = h * 1000003U ^ n;
-    return h;
+    return s.hash();
 }
 
 void Graph::addGroup(EdgeGroup g) {

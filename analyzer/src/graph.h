@@ -1,6 +1,7 @@
 #pragma once
 // The influence graph of docs/semantics.md: nodes, typed edges with their origin.
 #include "bulkhead/compiler/model.h"
+#include "side.h"
 
 #include <cstdint>
 #include <functional>
@@ -13,8 +14,6 @@
 #include <vector>
 
 namespace bulkhead::analyzer {
-
-using NodeId = std::uint32_t;
 
 struct Node {
     enum class Kind : std::uint8_t { Qube, Disposables, External };
@@ -56,29 +55,6 @@ struct Edge {
 
 // Canonical text of a service's protocols and ports ("tcp/22,80-90 udp/53").
 std::string matchesKey(const std::vector<model::ServiceMatch>& matches);
-
-// One side of a group: sorted, distinct nodes, held by a shared pointer so that the groups
-// with the same nodes (both directions of a service, classes with the same landings, every
-// service landing on all qubes) hold one vector between them (Graph::addGroup interns them).
-class Side {
-public:
-    Side() : nodes_(std::make_shared<const std::vector<NodeId>>()) {}
-    Side(std::vector<NodeId> nodes)
-        : nodes_(std::make_shared<const std::vector<NodeId>>(std::move(nodes))) {}
-    Side(std::initializer_list<NodeId> nodes) : Side(std::vector<NodeId>(nodes)) {}
-    operator const std::vector<NodeId>&() const { return *nodes_; }
-    const std::vector<NodeId>& nodes() const { return *nodes_; }
-    auto begin() const { return nodes_->begin(); }
-    auto end() const { return nodes_->end(); }
-    std::size_t size() const { return nodes_->size(); }
-    bool empty() const { return nodes_->empty(); }
-    NodeId front() const { return nodes_->front(); }
-    NodeId operator[](std::size_t i) const { return (*nodes_)[i]; }
-    bool operator==(const Side& o) const { return nodes_ == o.nodes_ || *nodes_ == *o.nodes_; }
-
-private:
-    std::shared_ptr<const std::vector<NodeId>> nodes_;
-};
 
 // A block of rpc edges with one label (docs/performance.md, "class edges"): every f => t with
 // f in `from`, t in `to` and f != t. The label is `proto` (kind, needs-ask, service, argument,
