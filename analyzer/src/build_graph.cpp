@@ -238,16 +238,25 @@ NodeId nodeOf(const Graph& g, std::size_t qube, bool disposable) {
     return g.disposablesOf(static_cast<model::QubeId>(qube)).value();
 }
 
-std::unique_ptr<Built> buildGraph(const model::Policy& p, const AnalysisOptions& options) {
+std::unique_ptr<Built> prepareGraph(const model::Policy& p, const AnalysisOptions& options) {
     auto b = std::make_unique<Built>();
     b->graph = nodesOf(p);
     b->system = systemOf(p);
     b->evaluator = std::make_unique<rpc::Evaluator>(b->system, rulesOf(p, options));
-    b->packets = std::make_unique<PacketSpace>(p, b->graph, options.rlimit);
-    addFactEdges(p, b->graph);
-    addRpcEdges(p, *b);
-    addNetEdges(p, b->graph, *b->packets);
-    b->graph.seal();
+    return b;
+}
+
+void addEdges(const model::Policy& p, const AnalysisOptions& options, Built& b) {
+    b.packets = std::make_unique<PacketSpace>(p, b.graph, options.rlimit);
+    addFactEdges(p, b.graph);
+    addRpcEdges(p, b);
+    addNetEdges(p, b.graph, *b.packets);
+    b.graph.seal();
+}
+
+std::unique_ptr<Built> buildGraph(const model::Policy& p, const AnalysisOptions& options) {
+    std::unique_ptr<Built> b = prepareGraph(p, options);
+    addEdges(p, options, *b);
     return b;
 }
 

@@ -28,6 +28,12 @@ NodeId nodeOf(const Graph& g, std::size_t qube, bool disposable);
 
 // Throws ProverUnknown when Z3 cannot decide a packet question within its budget.
 std::unique_ptr<Built> buildGraph(const model::Policy& policy, const AnalysisOptions& options);
+// buildGraph in two steps. After the first, the nodes, the system and the evaluator are
+// complete and the second changes none of them (it adds the packet space, the edges and the
+// assumptions): the qrexec rule analysis, which reads only the system and the evaluator, can
+// run beside it. addEdges throws ProverUnknown as buildGraph does.
+std::unique_ptr<Built> prepareGraph(const model::Policy& policy, const AnalysisOptions& options);
+void addEdges(const model::Policy& policy, const AnalysisOptions& options, Built& built);
 
 // Graph nodes before any edge: qubes (NodeId == QubeId), disposables, external networks.
 Graph nodesOf(const model::Policy& policy);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <iterator>
 #include <ostream>
 #include <sstream>
 #include <tuple>
@@ -199,6 +200,21 @@ DiagBuilder& DiagBuilder::fix(DiagFix fix) {
 
 void DiagnosticSink::overrideSeverity(DiagCode code, std::optional<Severity> severity) {
     overrides_.emplace_back(code, severity);
+}
+
+DiagnosticSink DiagnosticSink::emptyCopy() const {
+    DiagnosticSink out;
+    out.overrides_ = overrides_;
+    return out;
+}
+
+void DiagnosticSink::absorb(DiagnosticSink&& other) {
+    diags_.insert(diags_.end(), std::make_move_iterator(other.diags_.begin()),
+                  std::make_move_iterator(other.diags_.end()));
+    silenced_.insert(silenced_.end(), other.silenced_.begin(), other.silenced_.end());
+    errors_ += other.errors_;
+    warnings_ += other.warnings_;
+    other = other.emptyCopy();
 }
 
 std::optional<DiagCode> diagCodeFromText(std::string_view text) {

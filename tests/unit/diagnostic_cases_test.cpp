@@ -134,3 +134,24 @@ TEST_CASE("catalog ids are unique and well formed") {
         CHECK(&diagInfo(info.code) == &info);
     }
 }
+
+TEST_CASE("a sink's empty copy keeps its severity overrides; absorb adds its findings") {
+    // The analyzer's qrexec rule analysis reports into such a copy on another thread.
+    DiagnosticSink sink;
+    sink.overrideSeverity(DiagCode::RuleRedundant, Severity::Error);
+    sink.overrideSeverity(DiagCode::UnusedWaiver, std::nullopt); // off
+    sink.report(DiagCode::CouldNotProve, {}, "first");
+    DiagnosticSink beside = sink.emptyCopy();
+    CHECK(beside.errorCount() == 0);
+    CHECK(beside.sorted().empty());
+    beside.report(DiagCode::RuleRedundant, {}, "second"); // an error, through the override
+    beside.report(DiagCode::UnusedWaiver, {}, "silenced");
+    sink.absorb(std::move(beside));
+    CHECK(sink.errorCount() == 2);
+    std::vector<Diagnostic> out = sink.sorted();
+    REQUIRE(out.size() == 2);
+    std::set<std::string> messages{out[0].message, out[1].message};
+    CHECK(messages == std::set<std::string>{"first", "second"});
+    for (const Diagnostic& d : out)
+        CHECK(d.severity == Severity::Error);
+}

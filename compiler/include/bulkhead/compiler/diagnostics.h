@@ -84,6 +84,10 @@ public:
     void overrideSeverity(DiagCode code, std::optional<Severity> severity);
 
     DiagBuilder report(DiagCode code, SourceRange range, std::string message);
+    // An empty sink with this one's severity overrides: a phase that runs beside others
+    // reports into it, and absorb() appends what it holds where the phase used to run.
+    DiagnosticSink emptyCopy() const;
+    void absorb(DiagnosticSink&& other);
     bool hasErrors() const { return errors_ > 0; }
     std::size_t errorCount() const { return errors_; }
     std::size_t warningCount() const { return warnings_; }
