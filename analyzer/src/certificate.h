@@ -17,9 +17,9 @@ struct Certificate {
 };
 
 // Nothing when Z3 finds the encoding unsatisfiable (an escape exists) or gives up. A group
-// whose pairs are all usable goes through hubs (R_f -> in for its sources, in -> out, out ->
-// R_t for its landings; groups with the same sides share them): exact, since the only
-// pairs it adds are f -> f, tautologies.
+// whose pairs are all usable is one clause between the hub terms of its sides (in: any of
+// its sources' R_f, out: all of its landings' R_t; groups with the same sides share them):
+// exact, since the only pairs it adds are f -> f, tautologies.
 std::optional<Certificate> certifyIsolation(const Graph& g, const std::vector<NodeId>& sources,
                                             const std::vector<NodeId>& targets,
                                             const EdgeFilter& usable);
