@@ -267,14 +267,23 @@ TEST_CASE("a waiver that names one member of a group removes that member's edges
     CHECK((self.out + self.err).find("BH0906") != std::string::npos);
 }
 
-TEST_CASE("a certificate with group hubs still certifies, and refuses what is not closed") {
-    using namespace analyzer;
-    Graph g;
-    for (const char* name : {"n0", "n1", "n2", "n3"}) {
-        Node n;
+namespace {
+
+// Plain nodes with these names, numbered from 0 in order.
+void addNodes(analyzer::Graph& g, std::initializer_list<const char*> names) {
+    for (const char* name : names) {
+        analyzer::Node n;
         n.name = name;
         g.add(std::move(n));
     }
+}
+
+} // namespace
+
+TEST_CASE("a certificate with group hubs still certifies, and refuses what is not closed") {
+    using namespace analyzer;
+    Graph g;
+    addNodes(g, {"n0", "n1", "n2", "n3"});
     EdgeGroup grp;
     grp.from = {1, 2};
     grp.to = {1, 2, 3};
@@ -309,11 +318,7 @@ TEST_CASE("a certificate with group hubs still certifies, and refuses what is no
     CHECK(checkCertificate(g, *c, {3}, {0, 1, 2}, all));
     // A group of one node to itself has no pair: nothing is reached.
     Graph h;
-    for (const char* name : {"m0", "m1"}) {
-        Node n;
-        n.name = name;
-        h.add(std::move(n));
-    }
+    addNodes(h, {"m0", "m1"});
     EdgeGroup self;
     self.from = {1};
     self.to = {1};
@@ -331,11 +336,7 @@ TEST_CASE("the search names the lowest group among equal labels, whatever order 
     // with one label; the witness must name group 1's rule, the first of the two that can.
     using namespace analyzer;
     Graph g;
-    for (const char* name : {"n0", "n1", "n2", "n3"}) {
-        Node n;
-        n.name = name;
-        g.add(std::move(n));
-    }
+    addNodes(g, {"n0", "n1", "n2", "n3"});
     auto group = [&](Side from, Side to, unsigned line) {
         EdgeGroup grp;
         grp.from = std::move(from);
