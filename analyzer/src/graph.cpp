@@ -1,6 +1,7 @@
 #include "graph.h"
 
 #include <algorithm>
+#include <bit>
 #include <deque>
 #include <tuple>
 #include <unordered_map>
@@ -48,6 +49,10 @@ std::optional<NodeId> Graph::externalNode(const std::string& name) const {
     return it == externals_.end() ? std::nullopt : std::optional<NodeId>(it->second);
 }
 
+// Nodes of one side in one 64-node block from which the block's entry (16 bytes) is
+// smaller than an entry per node (4 bytes each).
+constexpr int kDenseBlock = 4;
+
 void Graph::seal() {
     auto key = [](const Edge& e) {
         return std::tie(e.from, e.to, e.kind, e.service, e.argument, e.needsAsk, e.initiator);
@@ -64,6 +69,7 @@ void Graph::seal() {
     for (std::size_t n = nodes_.size(); n-- > 0;)
         firstEdge_[n] = std::min(firstEdge_[n], firstEdge_[n + 1]);
     fromSidesOf_.assign(nodes_.size(), {});
+    denseFromSides_.clear();
     groupsOfFromSide_.clear();
     std::unordered_map<const void*, std::uint32_t> sideIds; // by Side::identity (interned)
     for (std::size_t gi = 0; gi < groups_.size(); ++gi) {
@@ -72,8 +78,17 @@ void Graph::seal() {
             sideIds.emplace(from.identity(), static_cast<std::uint32_t>(groupsOfFromSide_.size()));
         if (fresh) {
             groupsOfFromSide_.emplace_back();
-            for (NodeId f : from)
-                fromSidesOf_[f].push_back(it->second);
+            from.forEachBlock([&](NodeId k, std::uint64_t mask) {
+                if (std::popcount(mask) >= kDenseBlock) {
+                    if (denseFromSides_.size() <= k)
+                        denseFromSides_.resize(k + 1);
+                    denseFromSides_[k].push_back({mask, it->second});
+                    return;
+                }
+                for (std::uint64_t bits = mask; bits; bits &= bits - 1)
+                    fromSidesOf_[k * 64 + static_cast<NodeId>(std::countr_zero(bits))].push_back(
+                        it->second);
+            });
         }
         groupsOfFromSide_[it->second].push_back(static_cast<std::uint32_t>(gi));
     }

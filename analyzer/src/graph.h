@@ -92,8 +92,12 @@ public:
         for (std::uint32_t side : fromSidesOf_.at(n))
             for (std::uint32_t gi : groupsOfFromSide_[side])
                 f(gi);
-    }
-    // One pair of a group as a concrete edge (with its detail text).
+        if (n / 64 < denseFromSides_.size())
+            for (const DenseBlock& d : denseFromSides_[n / 64])
+                if (d.mask >> (n % 64) & 1)
+                    for (std::uint32_t gi : groupsOfFromSide_[d.side])
+                        f(gi);
+    } // One pair of a group as a concrete edge (with its detail text).
     Edge pairEdge(const EdgeGroup& g, NodeId from, NodeId to) const;
     // Concrete edges plus every pair of every group.
     std::size_t edgeCount() const;
@@ -113,7 +117,14 @@ private:
     // The groups by node of their `from` side, in two steps: the distinct `from` sides
     // holding the node, then the groups of each side. A list of groups per node held each
     // group once per node of its side: 665 of 1,930 MB at N = 5,000 (docs/performance.md).
+    // A side's nodes in a 64-node block where it holds several are one entry of the block
+    // (the rest, one entry per node): a list per node was 332 of 1,300 MB at N = 5,000.
+    struct DenseBlock {
+        std::uint64_t mask; // bit i: node 64k + i of block k
+        std::uint32_t side;
+    };
     std::vector<std::vector<std::uint32_t>> fromSidesOf_;      // by node
+    std::vector<std::vector<DenseBlock>> denseFromSides_;      // by block of 64 nodes
     std::vector<std::vector<std::uint32_t>> groupsOfFromSide_; // by distinct `from` side
     // Looked up for every rpc landing and literal: kept as indexes, not scans.
     std::map<model::QubeId, NodeId> disposables_;

@@ -1,4 +1,5 @@
 // Side: a group side kept as a list or a bitmap must read back as the same ascending nodes.
+#include "graph.h"
 #include "side.h"
 
 #include <doctest/doctest.h>
@@ -97,4 +98,49 @@ TEST_CASE("random sides: the same nodes, equal exactly when the sets are") {
     CHECK_FALSE(Side(dense) == Side(less));
     std::vector<NodeId> sparse = {3, 900, 4000};
     CHECK_FALSE(Side(sparse) == Side(std::vector<NodeId>{3, 900}));
+}
+
+TEST_CASE("the graph finds the groups of a node through their sides, sparse or dense") {
+    // forGroupsFrom reads a side's dense blocks from a per-block index and its other nodes
+    // from a per-node one: every node must get exactly the groups whose `from` holds it.
+    using namespace bulkhead::analyzer;
+    std::mt19937 rng(71);
+    Graph g;
+    const NodeId nodes = 700;
+    for (NodeId n = 0; n < nodes; ++n) {
+        Node node;
+        node.name = "n" + std::to_string(n);
+        g.add(std::move(node));
+    }
+    std::vector<std::vector<NodeId>> froms;
+    for (int gi = 0; gi < 300; ++gi) {
+        std::vector<NodeId> from;
+        if (gi % 3 == 0 && !froms.empty()) {
+            from = froms[rng() % froms.size()]; // shared sides: one index entry, many groups
+        } else {
+            double density = std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+            density = density * density * density; // mostly sparse, some dense
+            auto pick = [&](NodeId below) { return static_cast<NodeId>(rng() % below); };
+            NodeId lo = pick(nodes), hi = lo + pick(nodes - lo) + 1;
+            for (NodeId n = lo; n < hi; ++n)
+                if (std::bernoulli_distribution(density)(rng))
+                    from.push_back(n);
+            if (from.empty())
+                from.push_back(lo);
+        }
+        EdgeGroup grp;
+        grp.from = from;
+        grp.to = {static_cast<NodeId>(rng() % nodes)};
+        g.addGroup(grp);
+        froms.push_back(from);
+    }
+    g.seal();
+    for (NodeId n = 0; n < nodes; ++n) {
+        std::multiset<std::uint32_t> found, wanted;
+        g.forGroupsFrom(n, [&](std::uint32_t gi) { found.insert(gi); });
+        for (std::uint32_t gi = 0; gi < froms.size(); ++gi)
+            if (std::binary_search(froms[gi].begin(), froms[gi].end(), n))
+                wanted.insert(gi);
+        REQUIRE(found == wanted);
+    }
 }
