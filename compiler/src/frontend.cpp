@@ -110,6 +110,9 @@ public:
         }
         active_.pop_back();
         done_.insert(key);
+        // Nothing after the front end reads a file's tokens (fmt parses files itself), and
+        // they are the largest part of it: not kept.
+        parsed.tokens = {};
         files_.push_back(std::move(parsed));
     }
 

@@ -18,7 +18,8 @@ struct FrontendLimits {
 };
 
 struct FrontendResult {
-    std::vector<ParsedFile> files;       // load order: imports before their importer
+    std::vector<ParsedFile> files;       // load order: imports before their importer;
+                                         // their tokens are not kept
     std::optional<model::Policy> policy; // present when no error was reported
 };
 
