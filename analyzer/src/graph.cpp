@@ -63,6 +63,10 @@ void Graph::seal() {
     edges_.erase(std::unique(edges_.begin(), edges_.end(),
                              [&](const Edge& a, const Edge& b) { return key(a) == key(b); }),
                  edges_.end());
+    // Grown by doubling and never added to after: up to half of each was spare capacity
+    // held through the proofs.
+    edges_.shrink_to_fit();
+    groups_.shrink_to_fit();
     firstEdge_.assign(nodes_.size() + 1, edges_.size());
     for (std::size_t k = edges_.size(); k-- > 0;)
         firstEdge_[edges_[k].from] = k;
