@@ -80,21 +80,23 @@ void Graph::seal() {
         const Side& from = groups_[gi].from;
         auto [it, fresh] =
             sideIds.emplace(from.identity(), static_cast<std::uint32_t>(groupsOfFromSide_.size()));
+        // A copy, not the binding: clang 14 does not let a lambda capture a structured binding.
+        std::uint32_t side = it->second;
         if (fresh) {
             groupsOfFromSide_.emplace_back();
             from.forEachBlock([&](NodeId k, std::uint64_t mask) {
                 if (std::popcount(mask) >= kDenseBlock) {
                     if (denseFromSides_.size() <= k)
                         denseFromSides_.resize(k + 1);
-                    denseFromSides_[k].push_back({mask, it->second});
+                    denseFromSides_[k].push_back({mask, side});
                     return;
                 }
                 for (std::uint64_t bits = mask; bits; bits &= bits - 1)
                     fromSidesOf_[k * 64 + static_cast<NodeId>(std::countr_zero(bits))].push_back(
-                        it->second);
+                        side);
             });
         }
-        groupsOfFromSide_[it->second].push_back(static_cast<std::uint32_t>(gi));
+        groupsOfFromSide_[side].push_back(static_cast<std::uint32_t>(gi));
     }
 }
 
