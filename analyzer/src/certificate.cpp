@@ -41,7 +41,7 @@ public:
     SideHubs(z3::context& ctx, const std::vector<z3::expr>& reach, bool in)
         : ctx_(ctx), reach_(reach), in_(in) {}
 
-    // Groups hold interned sides (Graph::addGroup): the same nodes, the same vector.
+    // Groups hold interned sides (Graph::addGroup): the same nodes, the same identity().
     z3::expr of(const Side& interned) {
         if (auto it = sides_.find(interned.identity()); it != sides_.end())
             return it->second;
