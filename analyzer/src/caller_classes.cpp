@@ -80,6 +80,15 @@ std::vector<std::size_t> sharedWalks(const Evaluator& ev, const std::string& ser
     return out;
 }
 
+ArgumentRules::ArgumentRules(const Evaluator& ev, const std::string& service,
+                             const std::string& argument)
+    : ev_(ev), rules_(ev.rulesOnlyFor(service, argument)) {}
+
+bool ArgumentRules::matter(const Caller& c) const {
+    return std::any_of(rules_.begin(), rules_.end(),
+                       [&](const Rule* r) { return ev_.matchesSource(*r, c); });
+}
+
 struct WalkFirsts::Keys {
     ClassKeys keys;
     std::map<Key, std::size_t> ids;

@@ -26,6 +26,23 @@ std::vector<std::size_t> sharedWalks(const Evaluator& ev, const std::string& ser
                                      const Universe& u,
                                      const std::vector<std::vector<std::size_t>>& classes);
 
+// A service's rules written for one argument alone (service+argument). A caller none of them
+// matches as a source is decided for that argument exactly as for an argument no rule names
+// (""): every evaluation keeps the rules that apply to the argument and match the caller as
+// a source, so it reads the same rules in the same order. Most callers of a generated or real
+// policy are such callers for most arguments: their walks are the "" ones (rpc_edges.cpp,
+// rule_analysis.cpp).
+class ArgumentRules {
+public:
+    ArgumentRules(const Evaluator& ev, const std::string& service, const std::string& argument);
+    // Whether the caller may be decided otherwise than for "".
+    bool matter(const Caller& c) const;
+
+private:
+    const Evaluator& ev_;
+    std::vector<const Rule*> rules_;
+};
+
 // The deciding rules (Evaluator::FirstTwo) for the representatives of the walks of one service
 // and argument. Most walks are of callers some rule names, each alone in its class; without
 // its name, such a caller is matched like every caller of the same key: the matches of that

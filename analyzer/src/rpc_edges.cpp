@@ -103,9 +103,9 @@ struct Landings {
     }
 };
 
-// (needs-ask, origin, landings) -> the callers of every class that got them. The landing
-// lists are interned: a list the classes of a walk share is compared once, not per class.
-class Blocks {
+// The landing lists of one service, interned: a list the classes of a walk (or the walks of
+// its arguments) share is compared once, not per class.
+class Lists {
 public:
     std::size_t intern(std::vector<NodeId> to) {
         auto [it, fresh] = ids_.emplace(std::move(to), lists_.size());
@@ -114,6 +114,27 @@ public:
         return it->second;
     }
     const std::vector<NodeId>& list(std::size_t id) const { return *lists_[id]; }
+
+private:
+    struct ListHash {
+        std::size_t operator()(const std::vector<NodeId>& to) const {
+            std::size_t h = to.size();
+            for (NodeId n : to)
+                h = h * 1000003U ^ n;
+            return h;
+        }
+    };
+    // Hashed: most lists are long and share long prefixes, which a sorted map compares
+    // element by element at every level of the tree.
+    std::unordered_map<std::vector<NodeId>, std::size_t, ListHash> ids_;
+    std::vector<const std::vector<NodeId>*> lists_;
+};
+
+// (needs-ask, origin, landings) -> the callers of every class that got them, for one service
+// and argument.
+class Blocks {
+public:
+    explicit Blocks(const Lists& lists) : lists_(lists) {}
     void add(bool ask, const SourceRange& origin, std::size_t list,
              const std::vector<NodeId>& callers) {
         std::vector<NodeId>& to = blocks_[{ask, origin, list}];
@@ -127,29 +148,18 @@ public:
         std::sort(order.begin(), order.end(), [&](const auto& a, const auto& b) {
             const auto& [askA, originA, listA] = *a.first;
             const auto& [askB, originB, listB] = *b.first;
-            return std::tie(askA, originA, *lists_[listA]) <
-                   std::tie(askB, originB, *lists_[listB]);
+            return std::tie(askA, originA, lists_.list(listA)) <
+                   std::tie(askB, originB, lists_.list(listB));
         });
         for (auto& [key, callers] : order) {
             std::sort(callers->begin(), callers->end());
-            f(std::get<0>(*key), std::get<1>(*key), *lists_[std::get<2>(*key)], *callers);
+            f(std::get<0>(*key), std::get<1>(*key), lists_.list(std::get<2>(*key)), *callers);
         }
     }
 
 private:
     using Key = std::tuple<bool, SourceRange, std::size_t>;
-    struct ListHash {
-        std::size_t operator()(const std::vector<NodeId>& to) const {
-            std::size_t h = to.size();
-            for (NodeId n : to)
-                h = h * 1000003U ^ n;
-            return h;
-        }
-    };
-    // Hashed: most lists are long and share long prefixes, which a sorted map compares
-    // element by element at every level of the tree.
-    std::unordered_map<std::vector<NodeId>, std::size_t, ListHash> ids_;
-    std::vector<const std::vector<NodeId>*> lists_;
+    const Lists& lists_;
     std::map<Key, std::vector<NodeId>> blocks_;
 };
 
@@ -166,7 +176,14 @@ public:
         }
     }
 
-    // shared: sharedWalks() of the classes.
+    // A new service: its lists and walks are not those of the one before.
+    void startService() {
+        lists_ = Lists();
+        common_.clear();
+        commonFirsts_.reset();
+    }
+
+    // shared: sharedWalks() of the classes (of this service, as startService() began it).
     void add(const std::string& service, const std::string& arg,
              const std::vector<std::vector<std::size_t>>& classes,
              const std::vector<std::size_t>& shared) {
@@ -176,7 +193,7 @@ public:
         if (adminApi)
             direction =
                 adminReadOnly(service) ? model::DataDirection::Pull : model::DataDirection::Push;
-        Blocks blocks;
+        Blocks blocks(lists_);
         if (adminApi) {
             // An Admin API call lands on its subject, not on the decision's target: a decision
             // that only its own caller is denied (a loopback, an ask list of itself alone)
@@ -187,16 +204,36 @@ public:
                          class_, false);
                 std::vector<NodeId> self{nodeOf(b_.graph, c.qube, c.disposable)};
                 for (auto& [label, to] : class_.labels())
-                    blocks.add(label.first, label.second, blocks.intern(std::move(to)), self);
+                    blocks.add(label.first, label.second, lists_.intern(std::move(to)), self);
                 class_.clear();
             }
         } else {
             std::map<std::size_t, std::vector<std::size_t>> walks; // classes by shared walk
             for (std::size_t k = 0; k < classes.size(); ++k)
                 walks[shared[k]].push_back(k);
-            rpc::WalkFirsts firsts(*b_.evaluator, service, arg, u_);
-            for (const auto& entry : walks)
-                addWalk(service, arg, nature, classes, entry.second, firsts, blocks);
+            // A walk none of the argument's own rules reaches is the one for "" (ArgumentRules).
+            rpc::ArgumentRules own(*b_.evaluator, service, arg);
+            std::optional<rpc::WalkFirsts> firsts;
+            for (const auto& [walked, ks] : walks) {
+                bool matter = std::any_of(ks.begin(), ks.end(), [&](std::size_t k) {
+                    return own.matter(u_.callers[classes[k].front()]);
+                });
+                std::vector<std::vector<Label>> fresh;
+                if (matter) {
+                    if (!firsts)
+                        firsts.emplace(*b_.evaluator, service, arg, u_);
+                    fresh = addWalk(service, arg, nature, classes, ks, *firsts);
+                }
+                const auto& labels = matter ? fresh : common(service, nature, classes, walked, ks);
+                for (std::size_t i = 0; i < ks.size(); ++i) {
+                    std::vector<NodeId> members;
+                    for (std::size_t c : classes[ks[i]])
+                        members.push_back(
+                            nodeOf(b_.graph, u_.callers[c].qube, u_.callers[c].disposable));
+                    for (const Label& l : labels[i])
+                        blocks.add(l.ask, l.origin, l.list, members);
+                }
+            }
         }
         blocks.each([&](bool ask, const SourceRange& origin, const std::vector<NodeId>& to,
                         const std::vector<NodeId>& callers) {
@@ -234,11 +271,25 @@ private:
         const rpc::Rule* rule;
     };
 
+    // The labels of the classes of a walk (ks, walked its first) for an argument no rule
+    // names: walked once per service, then shared by every argument that does not matter.
+    const std::vector<std::vector<Label>>&
+    common(const std::string& service, const ServiceNature& nature,
+           const std::vector<std::vector<std::size_t>>& classes, std::size_t walked,
+           const std::vector<std::size_t>& ks) {
+        if (auto it = common_.find(walked); it != common_.end())
+            return it->second;
+        if (!commonFirsts_)
+            commonFirsts_.emplace(*b_.evaluator, service, "", u_);
+        return common_.emplace(walked, addWalk(service, "", nature, classes, ks, *commonFirsts_))
+            .first->second;
+    }
+
     // The labels `base` with each override's node moved into the label of its rule. found(bit,
     // node): the index of the base label holding that landing, if any.
     template <class Found>
     std::vector<Label> overlay(const std::vector<Label>& base, const std::vector<Override>& moves,
-                               Found&& found, Blocks& blocks) {
+                               Found&& found) {
         std::map<std::pair<bool, SourceRange>, std::vector<NodeId>> own;
         std::vector<std::size_t> changed;
         for (const Override& m : moves) {
@@ -258,7 +309,7 @@ private:
                 continue;
             }
             std::vector<NodeId> to;
-            for (NodeId n : blocks.list(l.list))
+            for (NodeId n : lists_.list(l.list))
                 if (!removed_[l.ask ? 1 : 0][n])
                     to.push_back(n);
             if (extra != own.end()) {
@@ -271,11 +322,11 @@ private:
                 own.erase(extra);
             }
             if (!to.empty())
-                out.push_back({l.ask, l.origin, blocks.intern(std::move(to))});
+                out.push_back({l.ask, l.origin, lists_.intern(std::move(to))});
         }
         for (auto& [label, to] : own) {
             std::sort(to.begin(), to.end());
-            out.push_back({label.first, label.second, blocks.intern(std::move(to))});
+            out.push_back({label.first, label.second, lists_.intern(std::move(to))});
         }
         for (const Override& m : moves)
             removed_[m.bit][m.node] = 0;
@@ -298,9 +349,12 @@ private:
     // precede every qube, so they come first) are laid over them once per rule deciding
     // @dispvm, and each class then resolves the open disposable, unless a target before it
     // landed there already.
-    void addWalk(const std::string& service, const std::string& arg, const ServiceNature& nature,
-                 const std::vector<std::vector<std::size_t>>& classes,
-                 const std::vector<std::size_t>& ks, rpc::WalkFirsts& firsts, Blocks& blocks) {
+    // Returns each class's labels, in the order of ks.
+    std::vector<std::vector<Label>> addWalk(const std::string& service, const std::string& arg,
+                                            const ServiceNature& nature,
+                                            const std::vector<std::vector<std::size_t>>& classes,
+                                            const std::vector<std::size_t>& ks,
+                                            rpc::WalkFirsts& firsts) {
         const rpc::Caller& rep = u_.callers[classes[ks.front()].front()];
         std::vector<const rpc::Rule*> first = firsts.of(classes[ks.front()].front()).first;
         std::optional<std::size_t> dispvm = u_.index.dispvmTarget();
@@ -310,9 +364,10 @@ private:
         for (auto& [label, to] : walk_.labels()) {
             for (NodeId n : to)
                 labelOf_[label.first ? 1 : 0][n] = labels.size();
-            labels.push_back({label.first, label.second, blocks.intern(std::move(to))});
+            labels.push_back({label.first, label.second, lists_.intern(std::move(to))});
         }
         std::map<const rpc::Rule*, Head> heads; // by the rule deciding @dispvm
+        std::vector<std::vector<Label>> out;
         for (std::size_t k : ks) {
             const rpc::Caller& c = u_.callers[classes[k].front()];
             const rpc::Rule* atDispvm = nullptr;
@@ -322,8 +377,7 @@ private:
                                : b_.evaluator->firstTwoFor(service, arg, c, u_, *dispvm).first;
             auto [it, fresh] = heads.try_emplace(atDispvm);
             if (fresh)
-                it->second =
-                    headOf(service, arg, c, nature, first, split, atDispvm, labels, blocks);
+                it->second = headOf(service, arg, c, nature, first, split, atDispvm, labels);
             const Head& h = it->second;
             std::vector<Override> own;
             std::optional<std::size_t> dvm = b_.evaluator->defaultDispvmOf(c);
@@ -342,28 +396,24 @@ private:
                         own.push_back({bit, n, h.ownDispvm[bit]});
                 }
             }
-            std::vector<NodeId> members;
-            for (std::size_t i : classes[k])
-                members.push_back(nodeOf(b_.graph, u_.callers[i].qube, u_.callers[i].disposable));
             auto held = [&](std::size_t bit, NodeId n) -> std::optional<std::size_t> {
                 for (std::size_t li = 0; li < h.labels.size(); ++li) {
-                    const std::vector<NodeId>& to = blocks.list(h.labels[li].list);
+                    const std::vector<NodeId>& to = lists_.list(h.labels[li].list);
                     if (h.labels[li].ask == (bit == 1) &&
                         std::binary_search(to.begin(), to.end(), n))
                         return li;
                 }
                 return std::nullopt;
             };
-            for (const Label& l : own.empty() ? h.labels : overlay(h.labels, own, held, blocks))
-                blocks.add(l.ask, l.origin, l.list, members);
+            out.push_back(own.empty() ? h.labels : overlay(h.labels, own, held));
         }
         walk_.clear();
+        return out;
     }
 
     Head headOf(const std::string& service, const std::string& arg, const rpc::Caller& c,
                 const ServiceNature& nature, const std::vector<const rpc::Rule*>& first,
-                std::size_t split, const rpc::Rule* atDispvm, const std::vector<Label>& labels,
-                Blocks& blocks) {
+                std::size_t split, const rpc::Rule* atDispvm, const std::vector<Label>& labels) {
         Head h;
         if (split) {
             std::vector<const rpc::Rule*> head(first.begin(),
@@ -379,14 +429,12 @@ private:
                     if (b_.graph.nodes()[n].kind == Node::Kind::Disposables)
                         h.disposables.emplace_back(bit, n, class_.at[bit][n]);
                 }
-        h.labels = overlay(
-            labels, moves,
-            [&](std::size_t bit, NodeId n) -> std::optional<std::size_t> {
+        h.labels =
+            overlay(labels, moves, [&](std::size_t bit, NodeId n) -> std::optional<std::size_t> {
                 if (!walk_.origin[bit][n])
                     return std::nullopt;
                 return labelOf_[bit][n];
-            },
-            blocks);
+            });
         for (std::size_t bit = 0; bit < 2; ++bit) {
             const Landings& from = class_.ownDispvm[bit] ? class_ : walk_;
             h.ownDispvm[bit] = from.ownDispvm[bit];
@@ -516,6 +564,9 @@ private:
     const model::Policy& p_;
     Built& b_;
     const rpc::Universe& u_;
+    Lists lists_;                                                   // of the current service
+    std::map<std::size_t, std::vector<std::vector<Label>>> common_; // common(), by walked
+    std::optional<rpc::WalkFirsts> commonFirsts_;                   // for common()
     Landings walk_, class_;                // a shared walk's landings; one class's own
     std::vector<std::size_t> labelOf_[2];  // [bit][node]: its label in the walk's (addWalk)
     std::vector<std::uint8_t> removed_[2]; // [bit][node]: a class took it from the walk's label
@@ -530,6 +581,7 @@ void addRpcEdges(const model::Policy& p, Built& b) {
         std::vector<std::vector<std::size_t>> classes =
             rpc::callerClasses(*b.evaluator, service, u);
         std::vector<std::size_t> shared = rpc::sharedWalks(*b.evaluator, service, u, classes);
+        groups.startService();
         for (const std::string& arg : args)
             groups.add(service, arg, classes, shared);
     }

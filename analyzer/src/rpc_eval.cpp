@@ -689,6 +689,15 @@ std::vector<bool> Evaluator::namedSources(const std::string& service) const {
     return out;
 }
 
+std::vector<const Rule*> Evaluator::rulesOnlyFor(const std::string& service,
+                                                 const std::string& argument) const {
+    std::vector<const Rule*> out;
+    for (const Rule* r : rulesFor(service))
+        if (r->argument && !argument.empty() && *r->argument == argument)
+            out.push_back(r);
+    return out;
+}
+
 std::vector<std::string> Evaluator::services() const {
     std::set<std::string> out;
     for (const Rule& r : rules_)

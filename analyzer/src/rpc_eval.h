@@ -237,6 +237,10 @@ public:
 
     // By qube id: whether a rule of the service names the qube as its source.
     std::vector<bool> namedSources(const std::string& service) const;
+    // The rules of a service written for this argument alone (service+argument), in order.
+    std::vector<const Rule*> rulesOnlyFor(const std::string& service,
+                                          const std::string& argument) const;
+    bool matchesSource(const Rule& r, const Caller& c) const { return sourceMatches(r.source, c); }
     std::optional<std::size_t> defaultDispvmOf(const Caller& c) const;
     const SystemQube& info(const Caller& c) const;
     const System& system() const { return system_; }

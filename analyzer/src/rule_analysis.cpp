@@ -490,25 +490,60 @@ void analyzeRpcRules(const model::Policy& policy, const Built& built, Diagnostic
         for (std::size_t k = 0; k < classes.size(); ++k)
             for (std::size_t i : classes[k])
                 classOf[i] = k;
+        // One walk per shared class (caller_classes.h), then the view of each of its classes;
+        // what they add to facts does not depend on the order, and adding it twice changes
+        // nothing.
+        std::map<std::size_t, std::vector<std::size_t>> walks;
+        for (std::size_t k = 0; k < classes.size(); ++k)
+            walks[shared[k]].push_back(k);
+        auto viewsOf = [&](const std::string& arg, std::size_t walked,
+                           const std::vector<std::size_t>& ks, rpc::WalkFirsts& firsts,
+                           std::vector<ClassView>& views) {
+            std::vector<std::size_t> members;
+            for (std::size_t k : ks)
+                members.insert(members.end(), classes[k].begin(), classes[k].end());
+            Walk w = walkView(ev, u, service, arg, members, firsts, factsOf, serial++);
+            for (std::size_t k : ks)
+                views[k] =
+                    classView(ev, u, service, arg, w, classes[k], k == walked, factsOf, serial++);
+        };
+        // The views for an argument no rule names, which every argument whose own rules do not
+        // reach a walk shares (caller_classes.h, ArgumentRules): by class, when first needed.
+        std::vector<ClassView> common(classes.size());
+        std::vector<bool> commonDone(classes.size(), false);
+        std::optional<rpc::WalkFirsts> commonFirsts;
         for (const std::string& arg : args) {
-            // One walk per shared class (caller_classes.h), then the view of each of its
-            // classes; what they add to facts does not depend on the order.
-            std::map<std::size_t, std::vector<std::size_t>> walks;
-            for (std::size_t k = 0; k < classes.size(); ++k)
-                walks[shared[k]].push_back(k);
-            std::vector<ClassView> views(classes.size());
-            rpc::WalkFirsts firsts(ev, service, arg, u);
+            rpc::ArgumentRules own(ev, service, arg);
+            std::optional<rpc::WalkFirsts> firsts;
+            std::vector<ClassView> fresh(classes.size());
+            std::vector<const ClassView*> viewOf(classes.size());
             for (const auto& [walked, ks] : walks) {
-                std::vector<std::size_t> members;
+                bool matter = std::any_of(ks.begin(), ks.end(), [&](std::size_t k) {
+                    return own.matter(u.callers[classes[k].front()]);
+                });
+                if (matter) {
+                    if (!firsts)
+                        firsts.emplace(ev, service, arg, u);
+                    viewsOf(arg, walked, ks, *firsts, fresh);
+                } else if (!commonDone[walked]) {
+                    if (!commonFirsts)
+                        commonFirsts.emplace(ev, service, "", u);
+                    viewsOf("", walked, ks, *commonFirsts, common);
+                    commonDone[walked] = true;
+                }
                 for (std::size_t k : ks)
-                    members.insert(members.end(), classes[k].begin(), classes[k].end());
-                Walk w = walkView(ev, u, service, arg, members, firsts, factsOf, serial++);
-                for (std::size_t k : ks)
-                    views[k] = classView(ev, u, service, arg, w, classes[k], k == walked, factsOf,
-                                         serial++);
+                    viewOf[k] = matter ? &fresh[k] : &common[k];
             }
+            // The lines of each class's view that its callers can still learn from.
+            std::vector<std::vector<const RuleView*>> live(classes.size());
+            std::vector<bool> started(classes.size(), false);
             for (std::size_t ci = 0; ci < u.callers.size(); ++ci) {
-                ClassView* view = &views[classOf[ci]];
+                std::size_t k = classOf[ci];
+                if (!started[k]) {
+                    for (const RuleView& r : viewOf[k]->rules)
+                        live[k].push_back(&r);
+                    started[k] = true;
+                }
                 const rpc::Caller& c = u.callers[ci];
                 auto request = [&](std::size_t ti) {
                     return (service.empty() ? "any other service" : service) + arg + " from " +
@@ -519,7 +554,8 @@ void analyzeRpcRules(const model::Policy& policy, const Built& built, Diagnostic
                     const rpc::Target& t = u.targets[ti];
                     return !c.disposable && t.kind == rpc::Target::Kind::Qube && t.qube == c.qube;
                 };
-                for (const RuleView& r : view->rules) {
+                for (const RuleView* line : live[k]) {
+                    const RuleView& r = *line;
                     Facts& x = *r.facts;
                     std::size_t example =
                         loopback(r.firstTargets[0]) && r.firstTargets[1] != RuleView::kNone
@@ -535,10 +571,10 @@ void analyzeRpcRules(const model::Policy& policy, const Built& built, Diagnostic
                 }
                 // A line with an example that is not a loopback, and its override if it
                 // has one, learns nothing from the class's other callers.
-                std::erase_if(view->rules, [](const RuleView& r) {
-                    const Facts& x = *r.facts;
+                std::erase_if(live[k], [](const RuleView* r) {
+                    const Facts& x = *r->facts;
                     return x.matchedExample && !x.exampleIsLoopback &&
-                           (x.overridden || r.overriddenAt == RuleView::kNone);
+                           (x.overridden || r->overriddenAt == RuleView::kNone);
                 });
             }
         }

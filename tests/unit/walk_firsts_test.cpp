@@ -107,3 +107,45 @@ TEST_CASE("a named caller's matches laid over its key's are the matches walked i
     CHECK(compared > 5000);
     CHECK(differing > 500);
 }
+
+TEST_CASE("a caller no rule of an argument matches is decided for it as for no argument") {
+    // ArgumentRules (caller_classes.h): the walks of such callers are the "" ones, in the
+    // graph's rpc edges and in the rule findings alike.
+    std::size_t same = 0, matter = 0, differing = 0;
+    for (unsigned seed = 1; seed <= 300; ++seed) {
+        CAPTURE(seed);
+        std::mt19937 rng(seed);
+        System sys = randomSystem(rng);
+        Evaluator ev(sys, randomRules(rng));
+        Universe u = universeOf(sys, ev);
+        for (const auto& [service, args] : u.services)
+            for (const std::string& arg : args) {
+                ArgumentRules own(ev, service, arg);
+                for (std::size_t i = 0; i < u.callers.size(); ++i) {
+                    CAPTURE(i);
+                    const Caller& c = u.callers[i];
+                    Evaluator::FirstTwo withArg = ev.firstTwoMatches(service, arg, c, u);
+                    Evaluator::FirstTwo without = ev.firstTwoMatches(service, "", c, u);
+                    bool decidedAlike =
+                        withArg.first == without.first && withArg.next == without.next;
+                    for (std::size_t ti = 0; ti < u.targets.size(); ++ti) {
+                        Decision a = ev.evaluate(service, arg, c, u.targets[ti]);
+                        Decision b = ev.evaluate(service, "", c, u.targets[ti]);
+                        decidedAlike = decidedAlike && a.result == b.result && a.rule == b.rule &&
+                                       a.landings == b.landings && a.askList == b.askList;
+                    }
+                    if (own.matter(c)) {
+                        ++matter;
+                        differing += !decidedAlike;
+                        continue;
+                    }
+                    CHECK(decidedAlike);
+                    same += !arg.empty();
+                }
+            }
+    }
+    // Both kinds of caller occur, and the ones that matter are often decided otherwise.
+    CHECK(same > 1000);
+    CHECK(matter > 1000);
+    CHECK(differing > 300);
+}
