@@ -111,12 +111,12 @@ public:
         active_.pop_back();
         done_.insert(key);
         // Nothing after the front end reads a file's tokens (fmt parses files itself), and
-        // they are the largest part of it: not kept.
-        parsed.tokens = {};
-        files_.push_back(std::move(parsed));
+        // they are the largest part of it: only the tree is kept, until resolve().
+        asts_.push_back(std::move(parsed.ast));
     }
 
-    std::vector<ParsedFile> take() { return std::move(files_); }
+    // In load order: imports before their importer.
+    std::vector<ast::File> take() { return std::move(asts_); }
 
 private:
     std::optional<FileId> readWithReader(const std::string& path, const SourceRange& requestedAt) {
@@ -141,7 +141,7 @@ private:
     const FileReader& reader_;
     std::vector<std::pair<std::string, std::string>> active_; // canonical, as shown
     std::set<std::string> done_;
-    std::vector<ParsedFile> files_;
+    std::vector<ast::File> asts_;
     std::optional<FileId> primary_;
 };
 
@@ -154,12 +154,9 @@ FrontendResult runFrontend(std::span<const std::string> roots, SourceManager& so
     for (const std::string& root : roots)
         loader.load(root, SourceRange{});
     FrontendResult result;
-    result.files = loader.take();
+    std::vector<ast::File> asts = loader.take();
     if (sink.hasErrors())
         return result;
-    std::vector<ast::File> asts;
-    for (const ParsedFile& f : result.files)
-        asts.push_back(f.ast);
     result.policy = resolve(asts, loader.primary().value_or(0), sources, sink);
     return result;
 }
