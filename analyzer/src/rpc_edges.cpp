@@ -180,7 +180,6 @@ public:
     void startService() {
         lists_ = Lists();
         common_.clear();
-        commonFirsts_.reset();
     }
 
     // shared: sharedWalks() of the classes (of this service, as startService() began it).
@@ -213,18 +212,31 @@ public:
                 walks[shared[k]].push_back(k);
             // A walk none of the argument's own rules reaches is the one for "" (ArgumentRules).
             rpc::ArgumentRules own(*b_.evaluator, service, arg);
-            std::optional<rpc::WalkFirsts> firsts;
-            for (const auto& [walked, ks] : walks) {
-                bool matter = std::any_of(ks.begin(), ks.end(), [&](std::size_t k) {
+            std::vector<bool> matter;
+            std::vector<const std::vector<std::size_t>*> mine, all;
+            for (const auto& entry : walks) {
+                const std::vector<std::size_t>& ks = entry.second;
+                matter.push_back(std::any_of(ks.begin(), ks.end(), [&](std::size_t k) {
                     return own.matter(u_.callers[classes[k].front()]);
-                });
-                std::vector<std::vector<Label>> fresh;
-                if (matter) {
-                    if (!firsts)
-                        firsts.emplace(*b_.evaluator, service, arg, u_);
-                    fresh = addWalk(service, arg, nature, classes, ks, *firsts);
-                }
-                const auto& labels = matter ? fresh : common(service, nature, classes, walked, ks);
+                }));
+                if (matter.back())
+                    mine.push_back(&ks);
+                all.push_back(&ks);
+            }
+            if (common_.empty() && std::count(matter.begin(), matter.end(), false) > 0) {
+                rpc::WalkFirsts firsts(*b_.evaluator, service, "", u_);
+                common_ = walkAll(service, "", nature, classes, all, firsts);
+            }
+            std::vector<std::vector<std::vector<Label>>> fresh;
+            if (!mine.empty()) {
+                rpc::WalkFirsts firsts(*b_.evaluator, service, arg, u_);
+                fresh = walkAll(service, arg, nature, classes, mine, firsts);
+            }
+            std::size_t wi = 0, mi = 0;
+            for (const auto& entry : walks) {
+                const std::vector<std::size_t>& ks = entry.second;
+                const auto& labels = matter[wi] ? fresh[mi++] : common_[wi];
+                ++wi;
                 for (std::size_t i = 0; i < ks.size(); ++i) {
                     std::vector<NodeId> members;
                     for (std::size_t c : classes[ks[i]])
@@ -271,18 +283,69 @@ private:
         const rpc::Rule* rule;
     };
 
-    // The labels of the classes of a walk (ks, walked its first) for an argument no rule
-    // names: walked once per service, then shared by every argument that does not matter.
-    const std::vector<std::vector<Label>>&
-    common(const std::string& service, const ServiceNature& nature,
-           const std::vector<std::vector<std::size_t>>& classes, std::size_t walked,
-           const std::vector<std::size_t>& ks) {
-        if (auto it = common_.find(walked); it != common_.end())
-            return it->second;
-        if (!commonFirsts_)
-            commonFirsts_.emplace(*b_.evaluator, service, "", u_);
-        return common_.emplace(walked, addWalk(service, "", nature, classes, ks, *commonFirsts_))
-            .first->second;
+    // The walks of one argument (each the classes of a shared walk): for each, its classes'
+    // labels. Past @dispvm a walk's landings read only its deciding rules and, where an ask
+    // without target= decides, its ask list (outcome() resolves nothing else by the caller
+    // there, and the caller's own default disposable is left open): walks alike in both
+    // are landed once, and each then lays its classes' targets up to @dispvm over that.
+    std::vector<std::vector<std::vector<Label>>>
+    walkAll(const std::string& service, const std::string& arg, const ServiceNature& nature,
+            const std::vector<std::vector<std::size_t>>& classes,
+            const std::vector<const std::vector<std::size_t>*>& walks, rpc::WalkFirsts& firsts) {
+        std::optional<std::size_t> dispvm = u_.index.dispvmTarget();
+        auto split = static_cast<std::ptrdiff_t>(dispvm ? *dispvm + 1 : 0);
+        struct Alike {
+            std::size_t rep;                            // an index into u_.callers
+            std::vector<const rpc::Rule*> first;        // targets past split
+            std::optional<rpc::Evaluator::AskList> ask; // when some ask without target= decides
+            std::vector<std::size_t> walks;             // indices into `walks`
+        };
+        std::vector<Alike> alike;
+        std::unordered_map<std::size_t, std::vector<std::size_t>> byHash; // -> indices of alike
+        std::vector<std::vector<const rpc::Rule*>> heads; // each walk's targets up to split
+        for (std::size_t wi = 0; wi < walks.size(); ++wi) {
+            std::size_t rep = classes[walks[wi]->front()].front();
+            std::vector<const rpc::Rule*> first = firsts.of(rep).first;
+            heads.emplace_back(first.begin(), first.begin() + split);
+            first.erase(first.begin(), first.begin() + split);
+            std::optional<rpc::Evaluator::AskList> ask;
+            if (std::any_of(first.begin(), first.end(), [](const rpc::Rule* r) {
+                    return r && r->action == rpc::Rule::Action::Ask && !r->redirect;
+                }))
+                ask = b_.evaluator->askList(service, arg, u_.callers[rep], nullptr, true);
+            std::size_t h = first.size();
+            for (const rpc::Rule* r : first)
+                h = h * 1000003U ^ std::hash<const rpc::Rule*>()(r);
+            std::vector<std::size_t>& candidates = byHash[h];
+            auto same = std::find_if(candidates.begin(), candidates.end(), [&](std::size_t a) {
+                const Alike& x = alike[a];
+                return x.first == first && x.ask.has_value() == ask.has_value() &&
+                       (!ask || (x.ask->named == ask->named && x.ask->dispvm == ask->dispvm));
+            });
+            if (same != candidates.end()) {
+                alike[*same].walks.push_back(wi);
+                continue;
+            }
+            candidates.push_back(alike.size());
+            alike.push_back({rep, std::move(first), std::move(ask), {wi}});
+        }
+        std::vector<std::vector<std::vector<Label>>> out(walks.size());
+        std::vector<const rpc::Rule*> first(u_.targets.size(), nullptr);
+        for (const Alike& a : alike) {
+            std::copy(a.first.begin(), a.first.end(), first.begin() + split);
+            landings(service, arg, u_.callers[a.rep], nature, false, first,
+                     static_cast<std::size_t>(split), u_.targets.size(), walk_, true);
+            std::vector<Label> labels;
+            for (auto& [label, to] : walk_.labels()) {
+                for (NodeId n : to)
+                    labelOf_[label.first ? 1 : 0][n] = labels.size();
+                labels.push_back({label.first, label.second, lists_.intern(std::move(to))});
+            }
+            for (std::size_t wi : a.walks)
+                out[wi] = classLabels(service, arg, nature, classes, *walks[wi], heads[wi], labels);
+            walk_.clear();
+        }
+        return out;
     }
 
     // The labels `base` with each override's node moved into the label of its rule. found(bit,
@@ -350,22 +413,14 @@ private:
     // @dispvm, and each class then resolves the open disposable, unless a target before it
     // landed there already.
     // Returns each class's labels, in the order of ks.
-    std::vector<std::vector<Label>> addWalk(const std::string& service, const std::string& arg,
-                                            const ServiceNature& nature,
-                                            const std::vector<std::vector<std::size_t>>& classes,
-                                            const std::vector<std::size_t>& ks,
-                                            rpc::WalkFirsts& firsts) {
-        const rpc::Caller& rep = u_.callers[classes[ks.front()].front()];
-        std::vector<const rpc::Rule*> first = firsts.of(classes[ks.front()].front()).first;
+    // first: the walk's deciding rules up to @dispvm; labels: its landings past it (walk_).
+    std::vector<std::vector<Label>>
+    classLabels(const std::string& service, const std::string& arg, const ServiceNature& nature,
+                const std::vector<std::vector<std::size_t>>& classes,
+                const std::vector<std::size_t>& ks, const std::vector<const rpc::Rule*>& first,
+                const std::vector<Label>& labels) {
         std::optional<std::size_t> dispvm = u_.index.dispvmTarget();
-        std::size_t split = dispvm ? *dispvm + 1 : 0;
-        landings(service, arg, rep, nature, false, first, split, u_.targets.size(), walk_, true);
-        std::vector<Label> labels;
-        for (auto& [label, to] : walk_.labels()) {
-            for (NodeId n : to)
-                labelOf_[label.first ? 1 : 0][n] = labels.size();
-            labels.push_back({label.first, label.second, lists_.intern(std::move(to))});
-        }
+        std::size_t split = first.size();
         std::map<const rpc::Rule*, Head> heads; // by the rule deciding @dispvm
         std::vector<std::vector<Label>> out;
         for (std::size_t k : ks) {
@@ -407,7 +462,6 @@ private:
             };
             out.push_back(own.empty() ? h.labels : overlay(h.labels, own, held));
         }
-        walk_.clear();
         return out;
     }
 
@@ -564,9 +618,9 @@ private:
     const model::Policy& p_;
     Built& b_;
     const rpc::Universe& u_;
-    Lists lists_;                                                   // of the current service
-    std::map<std::size_t, std::vector<std::vector<Label>>> common_; // common(), by walked
-    std::optional<rpc::WalkFirsts> commonFirsts_;                   // for common()
+    Lists lists_; // of the current service
+    // The labels of the service's walks for an argument no rule names, in walk order.
+    std::vector<std::vector<std::vector<Label>>> common_;
     Landings walk_, class_;                // a shared walk's landings; one class's own
     std::vector<std::size_t> labelOf_[2];  // [bit][node]: its label in the walk's (addWalk)
     std::vector<std::uint8_t> removed_[2]; // [bit][node]: a class took it from the walk's label
