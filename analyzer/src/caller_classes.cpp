@@ -102,8 +102,11 @@ WalkFirsts::WalkFirsts(const Evaluator& ev, const std::string& service, const st
 
 WalkFirsts::~WalkFirsts() = default;
 
-Evaluator::FirstTwo WalkFirsts::of(std::size_t caller) {
+Evaluator::FirstTwo WalkFirsts::of(std::size_t caller, Origin* origin) {
     const Caller& c = u_.callers[caller];
+    Origin ignored;
+    Origin& from = origin ? *origin : ignored;
+    from = Origin{};
     if (!c.disposable && c.qube == 0) // dom0 calls as @adminvm, which no key holds
         return ev_.firstTwoMatches(service_, argument_, c, u_);
     Key key = keys_->keys.of(caller, false, false);
@@ -112,9 +115,10 @@ Evaluator::FirstTwo WalkFirsts::of(std::size_t caller) {
     if (fresh)
         it->second = ev_.firstTwoByClass(service_, argument_, c, u_);
     Evaluator::FirstTwo out = it->second;
+    from.key = id;
     // A disposable calls under a name no rule can know (caller_classes.h).
     if (auto named = own_.find(c.qube); !c.disposable && named != own_.end())
-        ev_.addOwnRules(out, named->second, c, u_);
+        from.ownUpTo = ev_.addOwnRules(out, named->second, c, u_);
     // The key leaves default_dispvm out: the @dispvm target, the one that reads it, is
     // this caller's own.
     if (std::optional<std::size_t> dispvm = u_.index.dispvmTarget())

@@ -52,8 +52,16 @@ public:
     WalkFirsts(const Evaluator& ev, const std::string& service, const std::string& argument,
                const Universe& u);
     ~WalkFirsts();
+    // Where a caller's answer comes from: its key's (an id per key of this service and
+    // argument), with the caller's own rules laid over it up to target `ownUpTo` (the highest
+    // index they changed, if any) and its own @dispvm target. Callers with the same key get
+    // the same deciding and next rules past both. dom0 has no key.
+    struct Origin {
+        std::optional<std::size_t> key;
+        std::optional<std::size_t> ownUpTo;
+    };
     // caller: an index into u.callers.
-    Evaluator::FirstTwo of(std::size_t caller);
+    Evaluator::FirstTwo of(std::size_t caller, Origin* origin = nullptr);
 
 private:
     struct Keys;

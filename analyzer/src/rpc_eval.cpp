@@ -550,8 +550,10 @@ Evaluator::rulesNaming(const std::string& service, const std::string& argument) 
     return out;
 }
 
-void Evaluator::addOwnRules(FirstTwo& byClass, const std::vector<const Rule*>& own,
-                            const Caller& caller, const Universe& u) const {
+std::optional<std::size_t> Evaluator::addOwnRules(FirstTwo& byClass,
+                                                  const std::vector<const Rule*>& own,
+                                                  const Caller& caller, const Universe& u) const {
+    std::optional<std::size_t> highest;
     // Each rule goes into the order of the rules already matched: before the first, it
     // decides, and the old first is next unless it is of the same line; after it, it is
     // next if it comes before the old next and is of another line.
@@ -569,9 +571,13 @@ void Evaluator::addOwnRules(FirstTwo& byClass, const std::vector<const Rule*>& o
                 first = r;
             } else if (r->range != first->range && (!next || r < next)) {
                 next = r;
+            } else {
+                return;
             }
+            highest = std::max(highest.value_or(i), i);
         });
     }
+    return highest;
 }
 
 Evaluator::FirstTwo Evaluator::firstTwoOver(const std::vector<const Rule*>& rules,

@@ -191,9 +191,10 @@ public:
     // own rules name.
     FirstTwo firstTwoByClass(const std::string& service, const std::string& argument,
                              const Caller& caller, const Universe& u) const;
-    // own: the rules naming the caller (rulesNaming), in policy order.
-    void addOwnRules(FirstTwo& byClass, const std::vector<const Rule*>& own, const Caller& caller,
-                     const Universe& u) const;
+    // own: the rules naming the caller (rulesNaming), in policy order. Returns the highest
+    // target index whose first or next rule they changed, if any.
+    std::optional<std::size_t> addOwnRules(FirstTwo& byClass, const std::vector<const Rule*>& own,
+                                           const Caller& caller, const Universe& u) const;
     // The rules of a service that apply to this argument and name a qube as their source, by
     // that qube, each list in policy order.
     std::map<std::size_t, std::vector<const Rule*>> rulesNaming(const std::string& service,

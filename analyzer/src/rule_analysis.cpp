@@ -361,38 +361,93 @@ struct Walk {
     std::vector<std::size_t> ownDispvm;   // targets after split whose decisions read it
 };
 
-// members: the callers of every class of the walk, its first class's first.
-Walk walkView(const rpc::Evaluator& ev, const rpc::Universe& u, const std::string& service,
-              const std::string& arg, const std::vector<std::size_t>& members,
-              rpc::WalkFirsts& firsts, const std::vector<Facts*>& factsOf, std::size_t serial) {
-    Walk w;
-    const rpc::Caller& rep = u.callers[members.front()];
-    w.ft = firsts.of(members.front());
-    w.rules = ev.forCaller(service, arg, rep, nullptr);
-    if (auto dispvm = u.index.dispvmTarget())
-        w.split = *dispvm + 1;
-    w.serial = serial;
-    Changes changes(ev, u, service, arg, members);
+// What the walks of callers of one key share when their own rules change nothing past
+// @dispvm (WalkFirsts::Origin): the same deciding and next rules there, so the same summaries
+// and the same targets whose decisions read default_dispvm; and a target whose deciding line
+// is known to change something need not be asked again (Facts only ever learn more).
+struct SharedWalk {
+    bool ready = false;
+    std::vector<std::size_t> ownDispvm;
+    std::vector<std::uint32_t> pending; // targets past @dispvm whose line may change nothing
+    std::optional<BroadSummary> broad[2];
+    std::map<std::pair<rpc::Token::Kind, std::size_t>, BroadSummary> byToken;
+};
+
+// The deciding rules of one service and argument, and what the walks of each key share.
+struct ArgumentWalks {
+    ArgumentWalks(const rpc::Evaluator& ev, const std::string& service, const std::string& arg,
+                  const rpc::Universe& u)
+        : firsts(ev, service, arg, u) {}
+    rpc::WalkFirsts firsts;
+    std::map<std::size_t, SharedWalk> shared; // by WalkFirsts::Origin::key
+};
+
+// Facts::decides and Facts::changesSomething of the lines deciding targets past @dispvm.
+void decidingLines(const rpc::Evaluator& ev, const rpc::Universe& u, Walk& w,
+                   const std::vector<Facts*>& factsOf, Changes& changes, SharedWalk* shared) {
+    if (shared && shared->ready) {
+        w.ownDispvm = shared->ownDispvm;
+        auto settled = [&](std::size_t ti) {
+            const rpc::Rule* m = w.ft.first[ti];
+            Facts& f = *factsFor(ev, factsOf, m);
+            changes.at(ti, m, w.ft.next[ti], f);
+            return f.changesSomething;
+        };
+        std::erase_if(shared->pending, settled);
+        return;
+    }
     for (std::size_t ti = w.split; ti < u.targets.size(); ++ti) {
         const rpc::Rule* m = w.ft.first[ti];
         Facts* f = m ? factsFor(ev, factsOf, m) : nullptr;
         if (!f)
             continue; // no rule, or a baseline line
         f->decides = true;
-        if (readsOwnDispvm(m) || readsOwnDispvm(w.ft.next[ti]))
+        if (readsOwnDispvm(m) || readsOwnDispvm(w.ft.next[ti])) {
             w.ownDispvm.push_back(ti);
-        else
-            changes.at(ti, m, w.ft.next[ti], *f);
+            continue;
+        }
+        changes.at(ti, m, w.ft.next[ti], *f);
+        if (shared && !f->changesSomething)
+            shared->pending.push_back(static_cast<std::uint32_t>(ti));
     }
+    if (shared) {
+        shared->ownDispvm = w.ownDispvm;
+        shared->ready = true;
+    }
+}
+
+// members: the callers of every class of the walk, its first class's first.
+Walk walkView(const rpc::Evaluator& ev, const rpc::Universe& u, const std::string& service,
+              const std::string& arg, const std::vector<std::size_t>& members, ArgumentWalks& walks,
+              const std::vector<Facts*>& factsOf, std::size_t serial) {
+    Walk w;
+    const rpc::Caller& rep = u.callers[members.front()];
+    rpc::WalkFirsts::Origin origin;
+    w.ft = walks.firsts.of(members.front(), &origin);
+    w.rules = ev.forCaller(service, arg, rep, nullptr);
+    if (auto dispvm = u.index.dispvmTarget())
+        w.split = *dispvm + 1;
+    w.serial = serial;
+    SharedWalk* shared = nullptr;
+    if (origin.key && (!origin.ownUpTo || *origin.ownUpTo < w.split))
+        shared = &walks.shared[*origin.key];
+    Changes changes(ev, u, service, arg, members);
+    decidingLines(ev, u, w, factsOf, changes, shared);
     ViewBuilder add(w.view, serial, serial);
     // A @tag: or @type: target matches the same qubes for every caller: the lines that name
     // one share the summary of its deciding rules, as broad targets do.
-    std::map<std::pair<rpc::Token::Kind, std::size_t>, BroadSummary> byToken;
+    std::map<std::pair<rpc::Token::Kind, std::size_t>, BroadSummary> ownTokens;
+    auto& byToken = shared ? shared->byToken : ownTokens;
     eachLine(
         ev, w.rules, factsOf,
         [&](Facts& f, const rpc::Rule& r, bool all) {
-            if (!w.broad[all])
+            if (!w.broad[all] && shared && shared->broad[all])
+                w.broad[all] = shared->broad[all];
+            if (!w.broad[all]) {
                 w.broad[all] = summarize(u, w.ft.first, all, w.split, u.targets.size());
+                if (shared)
+                    shared->broad[all] = w.broad[all];
+            }
             add.broad(f, r, *w.broad[all]);
         },
         [&](Facts& f, const rpc::Rule& r) {
@@ -497,12 +552,12 @@ void analyzeRpcRules(const model::Policy& policy, const Built& built, Diagnostic
         for (std::size_t k = 0; k < classes.size(); ++k)
             walks[shared[k]].push_back(k);
         auto viewsOf = [&](const std::string& arg, std::size_t walked,
-                           const std::vector<std::size_t>& ks, rpc::WalkFirsts& firsts,
+                           const std::vector<std::size_t>& ks, ArgumentWalks& argWalks,
                            std::vector<ClassView>& views) {
             std::vector<std::size_t> members;
             for (std::size_t k : ks)
                 members.insert(members.end(), classes[k].begin(), classes[k].end());
-            Walk w = walkView(ev, u, service, arg, members, firsts, factsOf, serial++);
+            Walk w = walkView(ev, u, service, arg, members, argWalks, factsOf, serial++);
             for (std::size_t k : ks)
                 views[k] =
                     classView(ev, u, service, arg, w, classes[k], k == walked, factsOf, serial++);
@@ -511,10 +566,10 @@ void analyzeRpcRules(const model::Policy& policy, const Built& built, Diagnostic
         // reach a walk shares (caller_classes.h, ArgumentRules): by class, when first needed.
         std::vector<ClassView> common(classes.size());
         std::vector<bool> commonDone(classes.size(), false);
-        std::optional<rpc::WalkFirsts> commonFirsts;
+        std::optional<ArgumentWalks> commonWalks;
         for (const std::string& arg : args) {
             rpc::ArgumentRules own(ev, service, arg);
-            std::optional<rpc::WalkFirsts> firsts;
+            std::optional<ArgumentWalks> argWalks;
             std::vector<ClassView> fresh(classes.size());
             std::vector<const ClassView*> viewOf(classes.size());
             for (const auto& [walked, ks] : walks) {
@@ -522,13 +577,13 @@ void analyzeRpcRules(const model::Policy& policy, const Built& built, Diagnostic
                     return own.matter(u.callers[classes[k].front()]);
                 });
                 if (matter) {
-                    if (!firsts)
-                        firsts.emplace(ev, service, arg, u);
-                    viewsOf(arg, walked, ks, *firsts, fresh);
+                    if (!argWalks)
+                        argWalks.emplace(ev, service, arg, u);
+                    viewsOf(arg, walked, ks, *argWalks, fresh);
                 } else if (!commonDone[walked]) {
-                    if (!commonFirsts)
-                        commonFirsts.emplace(ev, service, "", u);
-                    viewsOf("", walked, ks, *commonFirsts, common);
+                    if (!commonWalks)
+                        commonWalks.emplace(ev, service, "", u);
+                    viewsOf("", walked, ks, *commonWalks, common);
                     commonDone[walked] = true;
                 }
                 for (std::size_t k : ks)

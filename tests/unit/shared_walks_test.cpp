@@ -158,3 +158,28 @@ TEST_CASE("a line whose requests land only on each caller's own disposable still
     CHECK_FALSE(has("a1 => @dispvm:d2 [rpc]"));
     CHECK_FALSE(has("a5 => @dispvm:d1 [rpc]"));
 }
+
+TEST_CASE("a line that changes nothing for one caller of a key still counts for the next") {
+    // a and b have the same key, and their own rules decide only @default, before @dispvm:
+    // past it their walks are their key's (rule_analysis.cpp, SharedWalk). Line 7 lets a call
+    // only itself, which changes nothing, and b call a: without it b's call is denied (no
+    // other caller has tag t). a is walked first, so the line must still be asked about in
+    // b's walk.
+    std::string text = R"(policy "t";
+trust low = red < high = blue;
+template tpl { trust high; }
+qube a { template tpl; trust low; tags t; }
+qube b { template tpl; trust low; tags t; }
+rpc my.S a -> @default allow target=b;
+rpc my.S @tag:t -> a allow;
+rpc my.S b -> @default allow target=a;
+)";
+    test::Checked c = test::checkText(text);
+    REQUIRE(c.frontEndErrors == 0);
+    INFO(c.rendered);
+    for (const Diagnostic& d : c.diagnostics)
+        CHECK_FALSE((d.code == DiagCode::RuleRedundant && d.range.begin.line == 7));
+    auto a = analyzer::Analysis::build(*c.policy, {});
+    std::vector<std::string> edges = a->edges();
+    CHECK(std::find(edges.begin(), edges.end(), "b => a [rpc]") != edges.end());
+}

@@ -81,7 +81,7 @@ std::vector<Rule> randomRules(std::mt19937& rng) {
 } // namespace
 
 TEST_CASE("a named caller's matches laid over its key's are the matches walked in one go") {
-    std::size_t compared = 0, differing = 0;
+    std::size_t compared = 0, differing = 0, ownChanges = 0;
     for (unsigned seed = 1; seed <= 300; ++seed) {
         CAPTURE(seed);
         std::mt19937 rng(seed);
@@ -94,18 +94,38 @@ TEST_CASE("a named caller's matches laid over its key's are the matches walked i
                 for (std::size_t i = 0; i < u.callers.size(); ++i) {
                     CAPTURE(i);
                     Evaluator::FirstTwo whole = ev.firstTwoMatches(service, arg, u.callers[i], u);
-                    Evaluator::FirstTwo split = firsts.of(i);
+                    WalkFirsts::Origin origin;
+                    Evaluator::FirstTwo split = firsts.of(i, &origin);
                     CHECK(split.first == whole.first);
                     CHECK(split.next == whole.next);
                     // The test means something only where the caller's own rules count.
                     Evaluator::FirstTwo byClass = ev.firstTwoByClass(service, arg, u.callers[i], u);
                     differing += byClass.first != whole.first || byClass.next != whole.next;
                     ++compared;
+                    // Origin: past ownUpTo (and but for @dispvm) the answer is the key's; at
+                    // ownUpTo the caller's own rules changed it.
+                    CHECK(origin.key.has_value() == (u.callers[i].qube != 0));
+                    if (!origin.key)
+                        continue;
+                    std::size_t dispvm = *u.index.dispvmTarget();
+                    for (std::size_t ti = 0; ti < u.targets.size(); ++ti) {
+                        if (ti == dispvm || (origin.ownUpTo && ti <= *origin.ownUpTo))
+                            continue;
+                        CHECK(split.first[ti] == byClass.first[ti]);
+                        CHECK(split.next[ti] == byClass.next[ti]);
+                    }
+                    if (origin.ownUpTo && *origin.ownUpTo != dispvm) {
+                        std::size_t at = *origin.ownUpTo;
+                        CHECK((split.first[at] != byClass.first[at] ||
+                               split.next[at] != byClass.next[at]));
+                        ++ownChanges;
+                    }
                 }
             }
     }
     CHECK(compared > 5000);
     CHECK(differing > 500);
+    CHECK(ownChanges > 300);
 }
 
 TEST_CASE("a caller no rule of an argument matches is decided for it as for no argument") {
