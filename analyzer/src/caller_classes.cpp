@@ -103,28 +103,53 @@ WalkFirsts::WalkFirsts(const Evaluator& ev, const std::string& service, const st
 WalkFirsts::~WalkFirsts() = default;
 
 Evaluator::FirstTwo WalkFirsts::of(std::size_t caller, Origin* origin) {
+    Evaluator::FirstTwo out;
+    visit(caller, [&](const Evaluator::FirstTwo& answer, const Origin& from) {
+        out = answer;
+        if (origin)
+            *origin = from;
+    });
+    return out;
+}
+
+void WalkFirsts::visit(std::size_t caller,
+                       const std::function<void(const Evaluator::FirstTwo&, const Origin&)>& f) {
     const Caller& c = u_.callers[caller];
-    Origin ignored;
-    Origin& from = origin ? *origin : ignored;
-    from = Origin{};
-    if (!c.disposable && c.qube == 0) // dom0 calls as @adminvm, which no key holds
-        return ev_.firstTwoMatches(service_, argument_, c, u_);
+    Origin from;
+    if (!c.disposable && c.qube == 0) { // dom0 calls as @adminvm, which no key holds
+        f(ev_.firstTwoMatches(service_, argument_, c, u_), from);
+        return;
+    }
     Key key = keys_->keys.of(caller, false, false);
     std::size_t id = keys_->ids.emplace(std::move(key), keys_->ids.size()).first->second;
     auto [it, fresh] = byKey_.try_emplace(id);
     if (fresh)
         it->second = ev_.firstTwoByClass(service_, argument_, c, u_);
-    Evaluator::FirstTwo out = it->second;
+    Evaluator::FirstTwo& answer = it->second;
     from.key = id;
+    Evaluator::Saved saved;
+    struct Undo { // the key's answer as it was, however f ends
+        Evaluator::FirstTwo& answer;
+        Evaluator::Saved& saved;
+        ~Undo() {
+            for (auto undo = saved.rbegin(); undo != saved.rend(); ++undo) {
+                auto [ti, first, next] = *undo;
+                answer.first[ti] = first;
+                answer.next[ti] = next;
+            }
+        }
+    } undo{answer, saved};
     // A disposable calls under a name no rule can know (caller_classes.h).
     if (auto named = own_.find(c.qube); !c.disposable && named != own_.end())
-        from.ownUpTo = ev_.addOwnRules(out, named->second, c, u_);
+        from.ownUpTo = ev_.addOwnRules(answer, named->second, c, u_, &saved);
     // The key leaves default_dispvm out: the @dispvm target, the one that reads it, is
     // this caller's own.
-    if (std::optional<std::size_t> dispvm = u_.index.dispvmTarget())
-        std::tie(out.first[*dispvm], out.next[*dispvm]) =
+    if (std::optional<std::size_t> dispvm = u_.index.dispvmTarget()) {
+        saved.emplace_back(*dispvm, answer.first[*dispvm], answer.next[*dispvm]);
+        std::tie(answer.first[*dispvm], answer.next[*dispvm]) =
             ev_.firstTwoFor(service_, argument_, c, u_, *dispvm);
-    return out;
+    }
+    f(answer, from);
 }
 
 } // namespace bulkhead::analyzer::rpc

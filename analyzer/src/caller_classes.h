@@ -7,6 +7,7 @@
 // which each caller drops only its own node.
 #include "rpc_eval.h"
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -62,6 +63,11 @@ public:
     };
     // caller: an index into u.callers.
     Evaluator::FirstTwo of(std::size_t caller, Origin* origin = nullptr);
+    // f(answer, origin) with the caller's answer made in place over its key's and undone
+    // after: no copy of the key's answer, which is as long as the targets (rpc_edges.cpp asks
+    // for every named caller's). f must not keep the reference.
+    void visit(std::size_t caller,
+               const std::function<void(const Evaluator::FirstTwo&, const Origin&)>& f);
 
 private:
     struct Keys;

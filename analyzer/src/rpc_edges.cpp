@@ -294,45 +294,77 @@ private:
             const std::vector<const std::vector<std::size_t>*>& walks, rpc::WalkFirsts& firsts) {
         std::optional<std::size_t> dispvm = u_.index.dispvmTarget();
         auto split = static_cast<std::ptrdiff_t>(dispvm ? *dispvm + 1 : 0);
+        // The distinct deciding rules past split: a caller whose own rules change nothing
+        // there has its key's (WalkFirsts::Origin), found without reading them.
+        struct Past {
+            std::vector<const rpc::Rule*> first;
+            bool asks = false;              // some ask without target= decides: the ask list counts
+            std::vector<std::size_t> alike; // indices into `alike`
+        };
         struct Alike {
             std::size_t rep;                            // an index into u_.callers
-            std::vector<const rpc::Rule*> first;        // targets past split
-            std::optional<rpc::Evaluator::AskList> ask; // when some ask without target= decides
+            std::size_t past;                           // an index into `pasts`
+            std::optional<rpc::Evaluator::AskList> ask; // when past's asks
             std::vector<std::size_t> walks;             // indices into `walks`
         };
+        std::vector<Past> pasts;
         std::vector<Alike> alike;
-        std::unordered_map<std::size_t, std::vector<std::size_t>> byHash; // -> indices of alike
+        std::unordered_map<std::size_t, std::vector<std::size_t>> byHash; // -> indices of pasts
+        std::map<std::size_t, std::size_t> pastOfKey; // WalkFirsts key -> index of pasts
+        auto pastOf = [&](const std::vector<const rpc::Rule*>& first) {
+            std::size_t h = first.size();
+            for (auto r = first.begin() + split; r != first.end(); ++r)
+                h = h * 1000003U ^ std::hash<const rpc::Rule*>()(*r);
+            std::vector<std::size_t>& candidates = byHash[h];
+            for (std::size_t p : candidates)
+                if (std::equal(first.begin() + split, first.end(), pasts[p].first.begin(),
+                               pasts[p].first.end()))
+                    return p;
+            candidates.push_back(pasts.size());
+            Past& fresh = pasts.emplace_back();
+            fresh.first.assign(first.begin() + split, first.end());
+            fresh.asks =
+                std::any_of(fresh.first.begin(), fresh.first.end(), [](const rpc::Rule* r) {
+                    return r && r->action == rpc::Rule::Action::Ask && !r->redirect;
+                });
+            return pasts.size() - 1;
+        };
         std::vector<std::vector<const rpc::Rule*>> heads; // each walk's targets up to split
         for (std::size_t wi = 0; wi < walks.size(); ++wi) {
             std::size_t rep = classes[walks[wi]->front()].front();
-            std::vector<const rpc::Rule*> first = firsts.of(rep).first;
-            heads.emplace_back(first.begin(), first.begin() + split);
-            first.erase(first.begin(), first.begin() + split);
-            std::optional<rpc::Evaluator::AskList> ask;
-            if (std::any_of(first.begin(), first.end(), [](const rpc::Rule* r) {
-                    return r && r->action == rpc::Rule::Action::Ask && !r->redirect;
-                }))
-                ask = b_.evaluator->askList(service, arg, u_.callers[rep], nullptr, true);
-            std::size_t h = first.size();
-            for (const rpc::Rule* r : first)
-                h = h * 1000003U ^ std::hash<const rpc::Rule*>()(r);
-            std::vector<std::size_t>& candidates = byHash[h];
-            auto same = std::find_if(candidates.begin(), candidates.end(), [&](std::size_t a) {
-                const Alike& x = alike[a];
-                return x.first == first && x.ask.has_value() == ask.has_value() &&
-                       (!ask || (x.ask->named == ask->named && x.ask->dispvm == ask->dispvm));
+            firsts.visit(rep, [&](const rpc::Evaluator::FirstTwo& ft,
+                                  const rpc::WalkFirsts::Origin& origin) {
+                heads.emplace_back(ft.first.begin(), ft.first.begin() + split);
+                bool keys =
+                    origin.key && (!origin.ownUpTo || *origin.ownUpTo < heads.back().size());
+                std::size_t past;
+                if (auto known = keys ? pastOfKey.find(*origin.key) : pastOfKey.end();
+                    known != pastOfKey.end()) {
+                    past = known->second;
+                } else {
+                    past = pastOf(ft.first);
+                    if (keys)
+                        pastOfKey.emplace(*origin.key, past);
+                }
+                std::optional<rpc::Evaluator::AskList> ask;
+                if (pasts[past].asks)
+                    ask = b_.evaluator->askList(service, arg, u_.callers[rep], nullptr, true);
+                for (std::size_t a : pasts[past].alike) {
+                    const std::optional<rpc::Evaluator::AskList>& x = alike[a].ask;
+                    if (!ask || (x->dispvm == ask->dispvm && x->named == ask->named)) {
+                        alike[a].walks.push_back(wi);
+                        return;
+                    }
+                }
+                pasts[past].alike.push_back(alike.size());
+                alike.push_back({rep, past, std::move(ask), {wi}});
             });
-            if (same != candidates.end()) {
-                alike[*same].walks.push_back(wi);
-                continue;
-            }
-            candidates.push_back(alike.size());
-            alike.push_back({rep, std::move(first), std::move(ask), {wi}});
         }
         std::vector<std::vector<std::vector<Label>>> out(walks.size());
         std::vector<const rpc::Rule*> first(u_.targets.size(), nullptr);
         for (const Alike& a : alike) {
-            std::copy(a.first.begin(), a.first.end(), first.begin() + split);
+            const std::vector<const rpc::Rule*>& past = pasts[a.past].first;
+            std::copy(past.begin(), past.end(), first.begin() + split);
             landings(service, arg, u_.callers[a.rep], nature, false, first,
                      static_cast<std::size_t>(split), u_.targets.size(), walk_, true);
             std::vector<Label> labels;

@@ -552,7 +552,8 @@ Evaluator::rulesNaming(const std::string& service, const std::string& argument) 
 
 std::optional<std::size_t> Evaluator::addOwnRules(FirstTwo& byClass,
                                                   const std::vector<const Rule*>& own,
-                                                  const Caller& caller, const Universe& u) const {
+                                                  const Caller& caller, const Universe& u,
+                                                  Saved* saved) const {
     std::optional<std::size_t> highest;
     // Each rule goes into the order of the rules already matched: before the first, it
     // decides, and the old first is next unless it is of the same line; after it, it is
@@ -563,6 +564,8 @@ std::optional<std::size_t> Evaluator::addOwnRules(FirstTwo& byClass,
                 return;
             const Rule*& first = byClass.first[i];
             const Rule*& next = byClass.next[i];
+            if (saved)
+                saved->emplace_back(i, first, next);
             if (!first) {
                 first = r;
             } else if (r < first) { // rules_ is in policy order

@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace bulkhead::analyzer::rpc {
@@ -192,9 +193,12 @@ public:
     FirstTwo firstTwoByClass(const std::string& service, const std::string& argument,
                              const Caller& caller, const Universe& u) const;
     // own: the rules naming the caller (rulesNaming), in policy order. Returns the highest
-    // target index whose first or next rule they changed, if any.
+    // target index whose first or next rule they changed, if any. saved: each (target, first,
+    // next) before a change, in order, to undo them in reverse.
+    using Saved = std::vector<std::tuple<std::size_t, const Rule*, const Rule*>>;
     std::optional<std::size_t> addOwnRules(FirstTwo& byClass, const std::vector<const Rule*>& own,
-                                           const Caller& caller, const Universe& u) const;
+                                           const Caller& caller, const Universe& u,
+                                           Saved* saved = nullptr) const;
     // The rules of a service that apply to this argument and name a qube as their source, by
     // that qube, each list in policy order.
     std::map<std::size_t, std::vector<const Rule*>> rulesNaming(const std::string& service,
