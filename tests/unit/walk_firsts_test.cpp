@@ -80,8 +80,9 @@ std::vector<Rule> randomRules(std::mt19937& rng) {
 
 } // namespace
 
-TEST_CASE("a named caller's matches laid over its key's are the matches walked in one go") {
-    std::size_t compared = 0, differing = 0, ownChanges = 0;
+// f(ev, u, service, argument) for every service and argument of 300 random systems and
+// policies.
+template <class F> void onRandomPolicies(F&& f) {
     for (unsigned seed = 1; seed <= 300; ++seed) {
         CAPTURE(seed);
         std::mt19937 rng(seed);
@@ -89,40 +90,46 @@ TEST_CASE("a named caller's matches laid over its key's are the matches walked i
         Evaluator ev(sys, randomRules(rng));
         Universe u = universeOf(sys, ev);
         for (const auto& [service, args] : u.services)
-            for (const std::string& arg : args) {
-                WalkFirsts firsts(ev, service, arg, u);
-                for (std::size_t i = 0; i < u.callers.size(); ++i) {
-                    CAPTURE(i);
-                    Evaluator::FirstTwo whole = ev.firstTwoMatches(service, arg, u.callers[i], u);
-                    WalkFirsts::Origin origin;
-                    Evaluator::FirstTwo split = firsts.of(i, &origin);
-                    CHECK(split.first == whole.first);
-                    CHECK(split.next == whole.next);
-                    // The test means something only where the caller's own rules count.
-                    Evaluator::FirstTwo byClass = ev.firstTwoByClass(service, arg, u.callers[i], u);
-                    differing += byClass.first != whole.first || byClass.next != whole.next;
-                    ++compared;
-                    // Origin: past ownUpTo (and but for @dispvm) the answer is the key's; at
-                    // ownUpTo the caller's own rules changed it.
-                    CHECK(origin.key.has_value() == (u.callers[i].qube != 0));
-                    if (!origin.key)
-                        continue;
-                    std::size_t dispvm = *u.index.dispvmTarget();
-                    for (std::size_t ti = 0; ti < u.targets.size(); ++ti) {
-                        if (ti == dispvm || (origin.ownUpTo && ti <= *origin.ownUpTo))
-                            continue;
-                        CHECK(split.first[ti] == byClass.first[ti]);
-                        CHECK(split.next[ti] == byClass.next[ti]);
-                    }
-                    if (origin.ownUpTo && *origin.ownUpTo != dispvm) {
-                        std::size_t at = *origin.ownUpTo;
-                        CHECK((split.first[at] != byClass.first[at] ||
-                               split.next[at] != byClass.next[at]));
-                        ++ownChanges;
-                    }
-                }
-            }
+            for (const std::string& arg : args)
+                f(ev, u, service, arg);
     }
+}
+
+TEST_CASE("a named caller's matches laid over its key's are the matches walked in one go") {
+    std::size_t compared = 0, differing = 0, ownChanges = 0;
+    onRandomPolicies([&](const Evaluator& ev, const Universe& u, const std::string& service,
+                         const std::string& arg) {
+        WalkFirsts firsts(ev, service, arg, u);
+        for (std::size_t i = 0; i < u.callers.size(); ++i) {
+            CAPTURE(i);
+            Evaluator::FirstTwo whole = ev.firstTwoMatches(service, arg, u.callers[i], u);
+            WalkFirsts::Origin origin;
+            Evaluator::FirstTwo split = firsts.of(i, &origin);
+            CHECK(split.first == whole.first);
+            CHECK(split.next == whole.next);
+            // The test means something only where the caller's own rules count.
+            Evaluator::FirstTwo byClass = ev.firstTwoByClass(service, arg, u.callers[i], u);
+            differing += byClass.first != whole.first || byClass.next != whole.next;
+            ++compared;
+            // Origin: past ownUpTo (and but for @dispvm) the answer is the key's; at
+            // ownUpTo the caller's own rules changed it.
+            CHECK(origin.key.has_value() == (u.callers[i].qube != 0));
+            if (!origin.key)
+                continue;
+            std::size_t dispvm = *u.index.dispvmTarget();
+            for (std::size_t ti = 0; ti < u.targets.size(); ++ti) {
+                if (ti == dispvm || (origin.ownUpTo && ti <= *origin.ownUpTo))
+                    continue;
+                CHECK(split.first[ti] == byClass.first[ti]);
+                CHECK(split.next[ti] == byClass.next[ti]);
+            }
+            if (origin.ownUpTo && *origin.ownUpTo != dispvm) {
+                std::size_t at = *origin.ownUpTo;
+                CHECK((split.first[at] != byClass.first[at] || split.next[at] != byClass.next[at]));
+                ++ownChanges;
+            }
+        }
+    });
     CHECK(compared > 5000);
     CHECK(differing > 500);
     CHECK(ownChanges > 300);
@@ -132,38 +139,30 @@ TEST_CASE("a caller no rule of an argument matches is decided for it as for no a
     // ArgumentRules (caller_classes.h): the walks of such callers are the "" ones, in the
     // graph's rpc edges and in the rule findings alike.
     std::size_t same = 0, matter = 0, differing = 0;
-    for (unsigned seed = 1; seed <= 300; ++seed) {
-        CAPTURE(seed);
-        std::mt19937 rng(seed);
-        System sys = randomSystem(rng);
-        Evaluator ev(sys, randomRules(rng));
-        Universe u = universeOf(sys, ev);
-        for (const auto& [service, args] : u.services)
-            for (const std::string& arg : args) {
-                ArgumentRules own(ev, service, arg);
-                for (std::size_t i = 0; i < u.callers.size(); ++i) {
-                    CAPTURE(i);
-                    const Caller& c = u.callers[i];
-                    Evaluator::FirstTwo withArg = ev.firstTwoMatches(service, arg, c, u);
-                    Evaluator::FirstTwo without = ev.firstTwoMatches(service, "", c, u);
-                    bool decidedAlike =
-                        withArg.first == without.first && withArg.next == without.next;
-                    for (std::size_t ti = 0; ti < u.targets.size(); ++ti) {
-                        Decision a = ev.evaluate(service, arg, c, u.targets[ti]);
-                        Decision b = ev.evaluate(service, "", c, u.targets[ti]);
-                        decidedAlike = decidedAlike && a.result == b.result && a.rule == b.rule &&
-                                       a.landings == b.landings && a.askList == b.askList;
-                    }
-                    if (own.matter(c)) {
-                        ++matter;
-                        differing += !decidedAlike;
-                        continue;
-                    }
-                    CHECK(decidedAlike);
-                    same += !arg.empty();
-                }
+    onRandomPolicies([&](const Evaluator& ev, const Universe& u, const std::string& service,
+                         const std::string& arg) {
+        ArgumentRules own(ev, service, arg);
+        for (std::size_t i = 0; i < u.callers.size(); ++i) {
+            CAPTURE(i);
+            const Caller& c = u.callers[i];
+            Evaluator::FirstTwo withArg = ev.firstTwoMatches(service, arg, c, u);
+            Evaluator::FirstTwo without = ev.firstTwoMatches(service, "", c, u);
+            bool decidedAlike = withArg.first == without.first && withArg.next == without.next;
+            for (std::size_t ti = 0; ti < u.targets.size(); ++ti) {
+                Decision a = ev.evaluate(service, arg, c, u.targets[ti]);
+                Decision b = ev.evaluate(service, "", c, u.targets[ti]);
+                decidedAlike = decidedAlike && a.result == b.result && a.rule == b.rule &&
+                               a.landings == b.landings && a.askList == b.askList;
             }
-    }
+            if (own.matter(c)) {
+                ++matter;
+                differing += !decidedAlike;
+                continue;
+            }
+            CHECK(decidedAlike);
+            same += !arg.empty();
+        }
+    });
     // Both kinds of caller occur, and the ones that matter are often decided otherwise.
     CHECK(same > 1000);
     CHECK(matter > 1000);
