@@ -101,15 +101,17 @@ void Graph::seal() {
 }
 
 std::size_t EdgeGroup::pairs() const {
+    // The nodes in both sides, 64 at a time: most sides are bitmaps or long lists.
+    std::vector<std::pair<NodeId, std::uint64_t>> blocks;
+    from.forEachBlock([&](NodeId k, std::uint64_t mask) { blocks.emplace_back(k, mask); });
     std::size_t both = 0;
-    for (auto i = from.begin(), j = to.begin(); i != from.end() && j != to.end();) {
-        if (*i < *j)
-            ++i;
-        else if (*j < *i)
-            ++j;
-        else
-            ++both, ++i, ++j;
-    }
+    auto next = blocks.begin();
+    to.forEachBlock([&](NodeId k, std::uint64_t mask) {
+        while (next != blocks.end() && next->first < k)
+            ++next;
+        if (next != blocks.end() && next->first == k)
+            both += static_cast<std::size_t>(std::popcount(next->second & mask));
+    });
     return from.size() * to.size() - both;
 }
 

@@ -4,9 +4,12 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <iterator>
 #include <random>
 #include <set>
 
+using bulkhead::analyzer::EdgeGroup;
 using bulkhead::analyzer::NodeId;
 using bulkhead::analyzer::Side;
 
@@ -88,6 +91,14 @@ TEST_CASE("random sides: the same nodes, equal exactly when the sets are") {
             CHECK((made[i] == made[j]) == (sets[i] == sets[j]));
             if (sets[i] == sets[j])
                 CHECK(made[i].hash() == made[j].hash());
+            // A group over the two: every pair but a node with itself (EdgeGroup::pairs).
+            std::vector<NodeId> both;
+            std::set_intersection(sets[i].begin(), sets[i].end(), sets[j].begin(), sets[j].end(),
+                                  std::back_inserter(both));
+            EdgeGroup g;
+            g.from = made[i];
+            g.to = made[j];
+            CHECK(g.pairs() == sets[i].size() * sets[j].size() - both.size());
         }
     // One node more or less is another side, in either form.
     std::vector<NodeId> dense;
