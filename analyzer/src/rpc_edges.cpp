@@ -443,9 +443,8 @@ private:
     // the caller's own default disposable left open. The targets up to @dispvm (which
     // precede every qube, so they come first) are laid over them once per rule deciding
     // @dispvm, and each class then resolves the open disposable, unless a target before it
-    // landed there already.
-    // Returns each class's labels, in the order of ks.
-    // first: the walk's deciding rules up to @dispvm; labels: its landings past it (walk_).
+    // landed there already. first: the walk's deciding rules up to @dispvm; labels: its
+    // landings past it (walk_, walkAll). Returns each class's labels, in the order of ks.
     std::vector<std::vector<Label>>
     classLabels(const std::string& service, const std::string& arg, const ServiceNature& nature,
                 const std::vector<std::vector<std::size_t>>& classes,
@@ -654,7 +653,7 @@ private:
     // The labels of the service's walks for an argument no rule names, in walk order.
     std::vector<std::vector<std::vector<Label>>> common_;
     Landings walk_, class_;                // a shared walk's landings; one class's own
-    std::vector<std::size_t> labelOf_[2];  // [bit][node]: its label in the walk's (addWalk)
+    std::vector<std::size_t> labelOf_[2];  // [bit][node]: its label in the walk's (walkAll)
     std::vector<std::uint8_t> removed_[2]; // [bit][node]: a class took it from the walk's label
 };
 
