@@ -12,8 +12,9 @@
 int main(int argc, char** argv) {
 #ifdef BULKHEAD_WITH_MIMALLOC
     // A large check frees and reuses hundreds of MB between its phases; with mimalloc's
-    // 25 ms the pages went back to the kernel and faulted in again, 15 % of the wall time
-    // at N = 5,000 (docs/performance.md, Round 10). MIMALLOC_DECOMMIT_DELAY still wins.
+    // 25 ms the pages went back to the kernel and faulted in again: about a tenth of the
+    // wall time at N = 5,000, a third at 10,000 (docs/performance.md, Round 10).
+    // MIMALLOC_DECOMMIT_DELAY still wins.
     if (!std::getenv("MIMALLOC_DECOMMIT_DELAY"))
         mi_option_set(mi_option_decommit_delay, 1000);
 #endif
