@@ -241,6 +241,35 @@ require rpc qubes.Filecopy b -> c;
     CHECK(hasNote(v, 13, "breaks this requirement"));
 }
 
+TEST_CASE("a requirement broken by a pair among many changes: the pair is excluded at once") {
+    // Seven routes a -> mI -> c. Route 1's first hop has two lines (the second takes over when
+    // the first is removed) and the requirement on it breaks only when both go; its second
+    // hop is required. Every smallest set takes both of route 1's lines plus one line of each
+    // other route: 64 such sets, each breaking the requirement. A no-good of the whole set
+    // excluded one of them per round (40 rounds, then no hint); the pair alone excludes all.
+    std::string body = R"(qube c { template tpl; trust high; }
+rpc qubes.Filecopy a -> m1 allow;
+rpc qubes.Filecopy a, b -> m1 allow;
+rpc qubes.Filecopy m1 -> c allow;
+require rpc qubes.Filecopy a -> m1;
+require rpc qubes.Filecopy m1 -> c;
+assert no path from a to c;
+)";
+    for (int i = 1; i <= 7; ++i) {
+        std::string m = "m" + std::to_string(i);
+        body = "qube " + m + " { template tpl; trust mid; }\n" + body;
+        if (i > 1)
+            body += "rpc qubes.Filecopy a -> " + m + " allow;\nrpc qubes.Filecopy " + m +
+                    " -> c allow;\n";
+    }
+    test::Checked r = test::checkText(kHead + body);
+    INFO(r.rendered);
+    Diagnostic v = soleUnrepaired(r);
+    CHECK(hasNote(v, 17, "breaks this requirement")); // a -> m1
+    CHECK(hasNote(v, 18, "breaks this requirement")); // m1 -> c
+    CHECK(r.rendered.find("stopped after") == std::string::npos);
+}
+
 TEST_CASE("no repair when the path is a Qubes fact: the template is not a rule") {
     test::Checked r = test::checkText(kHead + "assert no path from tpl to a;\n");
     INFO(r.rendered);
